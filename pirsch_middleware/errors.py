@@ -1,0 +1,49 @@
+"""The two exception types of the package."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+
+class ConfigurationError(ValueError):
+    """A setting has the wrong form. Raised when the settings are built, never per request."""
+
+    def __init__(self, setting: str, expected: str, value: object, *, secret: bool = False) -> None:
+        self.setting = setting
+        self.expected = expected
+        shown = repr(value)
+        if secret:  # a secret is described, never shown
+            shown = "a hidden value" + (
+                f" of {len(value)} characters" if isinstance(value, str) else ""
+            )
+        super().__init__(f"{setting}: expected {expected}, got {shown}")
+
+
+class PirschError(Exception):
+    """The Pirsch API answered with an error, or could not be reached.
+
+    ``status`` is the HTTP status (``None`` when no answer arrived), ``validation`` maps request
+    fields to messages and ``errors`` lists general messages, both as the API sent them.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        validation: Mapping[str, str] | None = None,
+        errors: Sequence[str] | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        self.status = status
+        self.validation: dict[str, str] = dict(validation or {})
+        self.errors: list[str] = list(errors or [])
+        self.retry_after = retry_after
+        details = [*self.errors, *(f"{k}: {v}" for k, v in self.validation.items())]
+        text = message if not details else f"{message}: {'; '.join(details)}"
+        super().__init__(text)
+
+    @property
+    def retryable(self) -> bool:
+        """True for failures that may pass on a later try: no answer, 429 and 5xx."""
+        return self.status is None or self.status == 429 or self.status >= 500

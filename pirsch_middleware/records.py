@@ -1,0 +1,158 @@
+"""What the tracker sends: page hits, events and session keep-alives, and their limits."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from ._time import format_time
+
+__all__ = [
+    "MAX_META_KEY",
+    "MAX_META_PAIRS",
+    "MAX_META_VALUE",
+    "MAX_TAGS",
+    "MAX_TAG_LENGTH",
+    "MAX_TITLE",
+    "Event",
+    "Hit",
+    "Record",
+    "Session",
+    "check_meta",
+    "check_tags",
+]
+
+# Limits of the Pirsch API (pirsch-facts.md): over them a record is rejected or cut.
+MAX_TAGS = 20
+MAX_TAG_LENGTH = 50
+MAX_META_PAIRS = 20
+MAX_META_KEY = 100
+MAX_META_VALUE = 2000
+MAX_TITLE = 512
+
+
+@dataclass(slots=True, kw_only=True)
+class _Visitor:
+    """The fields that identify a visitor; ``time`` is when the request arrived (Unix seconds)."""
+
+    kind: ClassVar[str]
+    endpoint: ClassVar[str]
+    _fields: ClassVar[tuple[str, ...]]
+
+    ip: str
+    user_agent: str
+    time: float
+    sec_ch_ua: str | None = None
+    sec_ch_ua_mobile: str | None = None
+    sec_ch_ua_platform: str | None = None
+    sec_ch_ua_platform_version: str | None = None
+    sec_ch_width: str | None = None
+    sec_ch_viewport_width: str | None = None
+    disable_bot_filter: bool = False
+
+    def payload(self) -> dict[str, Any]:
+        """The JSON body of this record in a batch, with ``time`` in RFC 3339 (UTC)."""
+        body: dict[str, Any] = {}
+        for name in self._fields:
+            value = getattr(self, name)
+            if value is None or value is False:
+                continue
+            body[name] = format_time(value) if name == "time" else value
+        return body
+
+
+@dataclass(slots=True, kw_only=True)
+class Session(_Visitor):
+    """A session keep-alive: must carry the same visitor data as the page view it extends."""
+
+    kind = "session"
+    endpoint = "/api/v1/session"
+
+
+@dataclass(slots=True, kw_only=True)
+class Hit(_Visitor):
+    """A page view. ``tags`` is a string map (at most 20, keys and values up to 50 characters)."""
+
+    kind = "hit"
+    endpoint = "/api/v1/hit"
+
+    url: str
+    accept_language: str | None = None
+    referrer: str | None = None
+    title: str | None = None
+    screen_width: int | None = None
+    screen_height: int | None = None
+    tags: dict[str, str] | None = None
+    # The API document's fields, sent as received; the server now trusts only `ip`.
+    dnt: str | None = None
+    cf_connecting_ip: str | None = None
+    x_forwarded_for: str | None = None
+    forwarded: str | None = None
+    x_real_ip: str | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class Event(Hit):
+    """A custom event: a hit's fields plus a name, a duration in seconds and metadata."""
+
+    kind = "event"
+    endpoint = "/api/v1/event"
+
+    event_name: str
+    event_duration: int | None = None
+    event_meta: dict[str, str] | None = None
+    non_interactive: bool = False
+
+
+Record = Hit | Event | Session
+
+for _cls in (Session, Hit, Event):
+    _cls._fields = tuple(f.name for f in dataclasses.fields(_cls))
+
+
+def check_tags(tags: Mapping[str, object]) -> dict[str, str]:
+    """Tags as the API takes them; raises ``ValueError`` naming what is over a limit."""
+    if not isinstance(tags, Mapping):
+        raise ValueError(f"tags: expected a mapping of strings, got {tags!r}")
+    if len(tags) > MAX_TAGS:
+        raise ValueError(f"tags: at most {MAX_TAGS} tags, got {len(tags)}")
+    result = {}
+    for key, value in tags.items():
+        text = _scalar("tags", key, value)
+        if not isinstance(key, str) or not key or len(key) > MAX_TAG_LENGTH:
+            raise ValueError(f"tags: keys are 1 to {MAX_TAG_LENGTH} characters, got {key!r}")
+        if len(text) > MAX_TAG_LENGTH:
+            raise ValueError(
+                f"tags: values are at most {MAX_TAG_LENGTH} characters, got {len(text)} for {key!r}"
+            )
+        result[key] = text
+    return result
+
+
+def check_meta(meta: Mapping[str, object]) -> dict[str, str]:
+    """Event metadata as the API takes it (values as strings); ``ValueError`` past a limit."""
+    if not isinstance(meta, Mapping):
+        raise ValueError(f"meta: expected a mapping of strings, got {meta!r}")
+    if len(meta) > MAX_META_PAIRS:
+        raise ValueError(f"meta: at most {MAX_META_PAIRS} pairs, got {len(meta)}")
+    result = {}
+    for key, value in meta.items():
+        text = _scalar("meta", key, value)
+        if not isinstance(key, str) or not key or len(key) > MAX_META_KEY:
+            raise ValueError(f"meta: keys are 1 to {MAX_META_KEY} characters, got {key!r}")
+        if len(text) > MAX_META_VALUE:
+            raise ValueError(
+                f"meta: values are at most {MAX_META_VALUE} characters, got {len(text)} for {key!r}"
+            )
+        result[key] = text
+    return result
+
+
+def _scalar(what: str, key: object, value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str | int | float):
+        return str(value)
+    raise ValueError(f"{what}: values are strings, numbers or booleans, got {value!r} for {key!r}")

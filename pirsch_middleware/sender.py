@@ -1,0 +1,305 @@
+"""The background sender: a bounded queue drained by one worker thread per process."""
+
+from __future__ import annotations
+
+import atexit
+import os
+import random
+import threading
+import time
+import weakref
+from collections import deque
+from collections.abc import Callable, Sequence
+
+from .client import PirschClient, encode
+from .errors import PirschError
+from .records import Record
+from .settings import Settings
+from .stats import Counts, RateLimitedLog, Stats, logger
+
+__all__ = ["Sender"]
+
+# How often, at most, the log repeats that records were dropped or rejected.
+REPORT_INTERVAL = 30.0
+# A Retry-After longer than this is taken as this: an answer must not park the queue for hours.
+MAX_RETRY_AFTER = 600.0
+
+
+class _Flush:
+    """A marker in the queue: set once everything queued before it is delivered or dropped."""
+
+    __slots__ = ("done",)
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+
+
+class Sender:
+    """Delivers records to the batch endpoints in the order they were queued.
+
+    ``put`` only appends to a bounded deque; a daemon thread, started on first use and again in
+    a forked child, sends batches when ``batch_size`` records wait or ``flush_interval`` passes.
+    ``client_factory`` of ``None`` means no credentials: records are logged, not sent.
+    """
+
+    def __init__(
+        self, settings: Settings, client_factory: Callable[[], PirschClient] | None
+    ) -> None:
+        self._settings = settings
+        self._factory = client_factory
+        self._batch_size = settings.batch_size
+        self._max_queue = settings.max_queue_size
+        self._interval = settings.flush_interval
+        self._reset()
+        _live.add(self)
+
+    def _reset(self) -> None:
+        """Fresh state: at start-up, and in a forked child, which must not touch its parent's."""
+        self._queue: deque[Record | _Flush] = deque()
+        self._wake = threading.Event()
+        self._interrupt = threading.Event()
+        self._lock = threading.Lock()
+        self._log = RateLimitedLog(REPORT_INTERVAL)
+        self._thread: threading.Thread | None = None
+        self._client: PirschClient | None = None
+        self._closed = False
+        self._deadline: float | None = None
+        self._force = False
+        self._taken = 0
+        self._sent = 0
+        self._retried = 0
+        self._dropped = Counts()
+        self._reported: dict[str, int] = {}
+        self._last_report = 0.0
+
+    # The request path
+
+    def put(self, record: Record) -> bool:
+        """Queue a record; ``False`` when it was dropped (queue full, or closed). Never blocks."""
+        if self._settings.sync:
+            with self._lock:
+                self._taken += 1
+                self._deliver([record])
+            return True
+        queue = self._queue
+        if len(queue) >= self._max_queue or self._closed:
+            self._dropped.add("closed" if self._closed else "queue_full")
+            return False
+        queue.append(record)
+        if self._thread is None:
+            self._start()
+        if len(queue) >= self._batch_size and not self._wake.is_set():
+            self._wake.set()
+        return True
+
+    # Control
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until everything queued so far is delivered (or dropped); ``False`` on timeout."""
+        if self._settings.sync or (self._thread is None and not self._queue):
+            return True
+        marker = _Flush()
+        self._queue.append(marker)
+        if self._thread is None:
+            self._start()
+        self._force = True
+        self._wake.set()
+        return marker.done.wait(timeout)
+
+    def close(self, timeout: float | None = None) -> bool:
+        """Deliver what is queued within ``timeout`` seconds, then stop; ``False`` if cut short.
+
+        What is still queued or being retried at the deadline is dropped and counted.
+        """
+        _live.discard(self)
+        self._closed = True
+        thread = self._thread
+        finished = True
+        if thread is not None and thread.is_alive():
+            self._deadline = None if timeout is None else time.monotonic() + timeout
+            self._force = True
+            self._wake.set()
+            thread.join(timeout)
+            finished = not thread.is_alive()
+            if not finished:  # stuck in a request: wake it from any retry wait and leave it
+                self._interrupt.set()
+        elif self._queue:
+            self._drain(force=True)
+        if self._client is not None and finished:
+            self._client.close()
+        self._report(final=True)
+        return finished
+
+    def stats(self) -> Stats:
+        """The counters as they are now."""
+        pending = sum(1 for item in tuple(self._queue) if not isinstance(item, _Flush))
+        return Stats(
+            queued=self._taken + pending,
+            pending=pending,
+            sent=self._sent,
+            retried=self._retried,
+            dropped=self._dropped.snapshot(),
+        )
+
+    # The worker
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._thread is not None:
+                return
+            thread = threading.Thread(target=self._run, name="pirsch-sender", daemon=True)
+            try:
+                thread.start()
+            except RuntimeError:  # interpreter shutdown: no new threads; deliver here instead
+                self._drain(force=True)
+                return
+            self._thread = thread
+
+    def _run(self) -> None:
+        last = time.monotonic()
+        while True:
+            try:
+                woke = self._wake.wait(max(0.0, last + self._interval - time.monotonic()))
+                self._wake.clear()
+                force = self._force or not woke or time.monotonic() >= last + self._interval
+                self._force = False
+                self._drain(force)
+                if force:
+                    last = time.monotonic()
+                self._report()
+                if self._closed and not self._queue:
+                    return
+            except Exception:  # a bug here must not end delivery for the process
+                logger.exception("pirsch_middleware: the sender hit an unexpected error")
+                time.sleep(min(1.0, self._interval))
+
+    def _drain(self, force: bool) -> None:
+        queue = self._queue
+        batch: list[Record] = []
+        while queue and (force or batch or len(queue) >= self._batch_size):
+            item = queue.popleft()
+            if isinstance(item, _Flush):
+                self._send(batch)
+                batch = []
+                item.done.set()
+                continue
+            self._taken += 1
+            if batch and (item.kind != batch[0].kind or len(batch) >= self._batch_size):
+                self._send(batch)
+                batch = []
+            batch.append(item)
+            if len(batch) >= self._batch_size:
+                self._send(batch)
+                batch = []
+        self._send(batch)
+
+    def _send(self, batch: list[Record]) -> None:
+        if batch:
+            self._deliver(batch)
+
+    def _deliver(self, batch: Sequence[Record]) -> None:
+        """Deliver one batch of one kind, retrying until it is sent, rejected, or out of time."""
+        attempt = 0
+        while True:
+            if self._deadline is not None and time.monotonic() >= self._deadline:
+                self._drop(batch, "shutdown")
+                return
+            try:
+                self._post(batch)
+            except PirschError as exc:
+                if exc.retryable and attempt < self._settings.max_retries:
+                    attempt += 1
+                    self._retried += 1
+                    self._pause(self._delay(attempt, exc.retry_after))
+                    continue
+                self._failed(batch, exc)
+                return
+            except Exception:
+                logger.exception("pirsch_middleware: could not send %d records", len(batch))
+                self._drop(batch, "error")
+                return
+            self._sent += len(batch)
+            return
+
+    def _failed(self, batch: Sequence[Record], exc: PirschError) -> None:
+        kind = batch[0].kind
+        if exc.retryable:
+            self._log.warning("gave-up", "pirsch_middleware: gave up sending %ss: %s", kind, exc)
+            self._drop(batch, "retries_exhausted")
+        elif exc.status in (401, 403):
+            self._log.warning("auth", "pirsch_middleware: the API refused the credentials: %s", exc)
+            self._drop(batch, "unauthorized")
+        elif len(batch) > 1:
+            # Find the bad records by halves; the good ones still go out, in order.
+            middle = len(batch) // 2
+            self._deliver(batch[:middle])
+            self._deliver(batch[middle:])
+        else:
+            self._log.warning("rejected", "pirsch_middleware: the API rejected a %s: %s", kind, exc)
+            self._drop(batch, "rejected")
+
+    def _post(self, batch: Sequence[Record]) -> None:
+        if self._factory is None:
+            for record in batch:
+                logger.info(
+                    "pirsch_middleware: would send %s %s",
+                    record.kind,
+                    encode(record.payload()).decode(),
+                )
+            return
+        if self._client is None:
+            self._client = self._factory()
+        self._client.send_batch(batch)
+
+    def _delay(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return min(retry_after, MAX_RETRY_AFTER)
+        ceiling = min(
+            self._settings.retry_backoff_max, self._settings.retry_backoff * 2.0 ** (attempt - 1)
+        )
+        return ceiling * random.uniform(0.5, 1.0)
+
+    def _pause(self, seconds: float) -> None:
+        if self._deadline is not None:
+            seconds = min(seconds, max(0.0, self._deadline - time.monotonic()))
+        self._interrupt.wait(seconds)
+
+    def _drop(self, batch: Sequence[Record], reason: str) -> None:
+        self._dropped.add(reason, len(batch))
+
+    def count_drop(self, reason: str, n: int = 1) -> None:
+        """Count records lost before they reached the queue."""
+        self._dropped.add(reason, n)
+
+    def _report(self, final: bool = False) -> None:
+        now = time.monotonic()
+        if not final and now - self._last_report < REPORT_INTERVAL:
+            return
+        counts = self._dropped.snapshot()
+        new = {
+            k: v - self._reported.get(k, 0)
+            for k, v in counts.items()
+            if v > self._reported.get(k, 0)
+        }
+        if new:
+            detail = ", ".join(f"{reason}: {n}" for reason, n in sorted(new.items()))
+            logger.warning("pirsch_middleware: dropped %d records (%s)", sum(new.values()), detail)
+            self._reported = counts
+            self._last_report = now
+
+
+_live: weakref.WeakSet[Sender] = weakref.WeakSet()
+
+
+def _after_fork() -> None:
+    for sender in list(_live):
+        sender._reset()
+
+
+def _at_exit() -> None:
+    for sender in list(_live):
+        sender.close(sender._settings.shutdown_timeout)
+
+
+os.register_at_fork(after_in_child=_after_fork)
+atexit.register(_at_exit)

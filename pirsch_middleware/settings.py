@@ -1,0 +1,269 @@
+"""The one settings object every adapter maps its framework's configuration onto."""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import math
+import os
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from .errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from .records import Record
+    from .request import RequestData
+
+__all__ = [
+    "DEFAULT_EXCLUDE_PATHS",
+    "DEFAULT_IP_HEADERS",
+    "DEFAULT_TRUSTED_PROXIES",
+    "Network",
+    "Settings",
+]
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+DEFAULT_BASE_URL = "https://api.pirsch.io"
+
+#: Loopback, private and unique-local ranges: where a reverse proxy of your own usually sits.
+DEFAULT_TRUSTED_PROXIES: tuple[str, ...] = (
+    "127.0.0.0/8",
+    "::1/128",
+    "10.0.0.0/8",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "fc00::/7",
+)
+
+#: The headers that may carry the visitor's address, in the order Pirsch's own server reads them.
+DEFAULT_IP_HEADERS: tuple[str, ...] = (
+    "CF-Connecting-IP",
+    "True-Client-IP",
+    "X-Forwarded-For",
+    "Forwarded",
+    "X-Real-IP",
+)
+
+#: Paths that are never page views. Globs; a pattern ending in "/" matches everything below it.
+DEFAULT_EXCLUDE_PATHS: tuple[str, ...] = (
+    "/favicon.ico",
+    "/robots.txt",
+    "/sitemap.xml",
+    "/.well-known/",
+    "/static/",
+    "/media/",
+    "/assets/",
+    "*.css",
+    "*.js",
+    "*.map",
+    "*.png",
+    "*.jpg",
+    "*.jpeg",
+    "*.gif",
+    "*.svg",
+    "*.ico",
+    "*.webp",
+    "*.avif",
+    "*.woff",
+    "*.woff2",
+    "*.ttf",
+)
+
+_ENV = {
+    "access_key": "PIRSCH_ACCESS_KEY",
+    "client_id": "PIRSCH_CLIENT_ID",
+    "client_secret": "PIRSCH_CLIENT_SECRET",
+    "base_url": "PIRSCH_BASE_URL",
+}
+_SECRETS = frozenset({"access_key", "client_secret"})
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """Validated configuration of a :class:`~pirsch_middleware.Tracker`.
+
+    Every option is checked when the object is built; a wrong one raises
+    :class:`~pirsch_middleware.ConfigurationError` naming the option, the expected form and the
+    value. Credentials and the base URL not given here are read from ``PIRSCH_ACCESS_KEY``,
+    ``PIRSCH_CLIENT_ID``, ``PIRSCH_CLIENT_SECRET`` and ``PIRSCH_BASE_URL``.
+    """
+
+    access_key: str | None = field(default=None, repr=False)
+    client_id: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
+    base_url: str | None = None
+    timeout: float = 5.0
+    enabled: bool = True
+    trusted_proxies: Sequence[str | Network] = DEFAULT_TRUSTED_PROXIES
+    ip_headers: Sequence[str] = DEFAULT_IP_HEADERS
+    respect_dnt: bool = True
+    exclude_paths: Sequence[str | re.Pattern[str]] = DEFAULT_EXCLUDE_PATHS
+    exclude_bots: bool = True
+    disable_bot_filter: bool = False
+    should_track: Callable[[RequestData], bool] | None = None
+    before_send: Callable[[Record], Record | None] | None = None
+    batch_size: int = 100
+    flush_interval: float = 1.0
+    max_queue_size: int = 50_000
+    max_retries: int = 10
+    retry_backoff: float = 0.5
+    retry_backoff_max: float = 30.0
+    shutdown_timeout: float = 5.0
+    sync: bool = False
+    environ: Mapping[str, str] | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        env = os.environ if self.environ is None else self.environ
+        set_ = self._set
+        if self.access_key is None and self.client_id is None and self.client_secret is None:
+            for name in ("access_key", "client_id", "client_secret"):
+                set_(name, env.get(_ENV[name]) or None)
+        self._check_credentials()
+        base_url = self.base_url if self.base_url is not None else env.get(_ENV["base_url"])
+        set_("base_url", _check_url(base_url or DEFAULT_BASE_URL))
+        for name in ("timeout", "flush_interval", "retry_backoff", "retry_backoff_max"):
+            set_(name, _number(name, getattr(self, name), positive=True))
+        set_("shutdown_timeout", _number("shutdown_timeout", self.shutdown_timeout))
+        set_("batch_size", _integer("batch_size", self.batch_size, 1, 10_000))
+        set_("max_queue_size", _integer("max_queue_size", self.max_queue_size, 1, 10_000_000))
+        set_("max_retries", _integer("max_retries", self.max_retries, 0, 1_000))
+        for name in ("enabled", "respect_dnt", "exclude_bots", "disable_bot_filter", "sync"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigurationError(name, "True or False", getattr(self, name))
+        for name in ("should_track", "before_send"):
+            value = getattr(self, name)
+            if value is not None and not callable(value):
+                raise ConfigurationError(name, "a callable or None", value)
+        set_("trusted_proxies", tuple(str(n) for n in self.proxy_networks()))
+        set_("ip_headers", _check_headers(self.ip_headers))
+        set_("exclude_paths", _check_excludes(self.exclude_paths))
+
+    def _set(self, name: str, value: object) -> None:
+        object.__setattr__(self, name, value)
+
+    def _check_credentials(self) -> None:
+        for name in ("access_key", "client_id", "client_secret"):
+            value = getattr(self, name)
+            if value is not None and not (isinstance(value, str) and value.strip()):
+                raise ConfigurationError(
+                    name, "a non-empty string or None", value, secret=name in _SECRETS
+                )
+        if self.client_id is None and self.client_secret and self.client_secret.startswith("pa_"):
+            # The official SDKs take an access key in the secret's place when no id is given.
+            self._set("access_key", self.access_key or self.client_secret)
+            self._set("client_secret", None)
+        if self.access_key is not None:
+            if not self.access_key.startswith("pa_"):
+                raise ConfigurationError(
+                    "access_key", "a key starting with 'pa_'", self.access_key, secret=True
+                )
+            if self.client_id is not None or self.client_secret is not None:
+                raise ConfigurationError(
+                    "access_key",
+                    "either access_key or client_id + client_secret, not both",
+                    "access_key together with client_id/client_secret",
+                )
+        elif (self.client_id is None) != (self.client_secret is None):
+            missing = "client_secret" if self.client_secret is None else "client_id"
+            raise ConfigurationError(
+                missing, "a value when the other OAuth credential is set", None
+            )
+
+    @property
+    def auth_mode(self) -> Literal["access_key", "oauth", "none"]:
+        """How the tracker authenticates; ``"none"`` only logs what it would send."""
+        if self.access_key:
+            return "access_key"
+        return "oauth" if self.client_id else "none"
+
+    def proxy_networks(self) -> tuple[Network, ...]:
+        """``trusted_proxies`` parsed into networks."""
+        value: Any = self.trusted_proxies
+        if isinstance(value, str):
+            value = [v for v in re.split(r"[\s,]+", value) if v]
+        if not isinstance(value, Sequence | set | frozenset):
+            raise ConfigurationError("trusted_proxies", "a list of CIDR strings", value)
+        networks = []
+        for item in value:
+            try:
+                networks.append(ipaddress.ip_network(item, strict=False))
+            except (TypeError, ValueError):
+                raise ConfigurationError(
+                    "trusted_proxies", "CIDR networks such as '10.0.0.0/8' or '::1'", item
+                ) from None
+        return tuple(networks)
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with some options changed, validated like the original."""
+        return dataclasses.replace(self, **changes)
+
+    def __repr__(self) -> str:
+        parts = []
+        for f in dataclasses.fields(self):
+            if f.name == "environ":
+                continue
+            value = getattr(self, f.name)
+            shown = "'***'" if f.name in _SECRETS and value else repr(value)
+            parts.append(f"{f.name}={shown}")
+        return f"Settings({', '.join(parts)})"
+
+
+def _check_url(value: object) -> str:
+    if not isinstance(value, str) or not re.match(r"^https?://[^/?#\s]+(/[^?#\s]*)?$", value):
+        raise ConfigurationError(
+            "base_url", "an http(s) URL such as 'https://api.pirsch.io'", value
+        )
+    return value.rstrip("/")
+
+
+def _number(name: str, value: object, *, positive: bool = False) -> float:
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if not ok or value < 0 or (positive and value == 0):  # type: ignore[operator]
+        expected = "a number of seconds above 0" if positive else "a number of seconds, 0 or more"
+        raise ConfigurationError(name, expected, value)
+    return float(value)  # type: ignore[arg-type]
+
+
+def _integer(name: str, value: object, low: int, high: int) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise ConfigurationError(name, f"a whole number from {low} to {high}", value)
+    return value
+
+
+def _check_headers(value: object) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [v for v in re.split(r"[\s,]+", value) if v]
+    if not isinstance(value, Sequence):
+        raise ConfigurationError("ip_headers", "a list of header names", value)
+    for item in value:
+        if not isinstance(item, str) or not _HEADER_NAME.match(item):
+            raise ConfigurationError("ip_headers", "header names such as 'X-Forwarded-For'", item)
+    return tuple(value)
+
+
+def _check_excludes(value: object) -> tuple[str | re.Pattern[str], ...]:
+    if isinstance(value, str | re.Pattern) or not isinstance(value, Sequence):
+        raise ConfigurationError("exclude_paths", "a list of globs or regular expressions", value)
+    result: list[str | re.Pattern[str]] = []
+    for item in value:
+        if isinstance(item, str) and item.startswith("re:"):
+            try:
+                item = re.compile(item[3:])
+            except re.error as exc:
+                raise ConfigurationError(
+                    "exclude_paths", f"a valid regular expression after 're:' ({exc})", item
+                ) from None
+        if isinstance(item, re.Pattern):
+            if not isinstance(item.pattern, str):
+                raise ConfigurationError("exclude_paths", "a str pattern, not bytes", item)
+        elif not isinstance(item, str) or not item:
+            raise ConfigurationError(
+                "exclude_paths", "globs such as '/admin/*' or 're:^/api/'", item
+            )
+        result.append(item)
+    return tuple(result)

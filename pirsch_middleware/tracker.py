@@ -1,0 +1,230 @@
+"""The Tracker: settings, extraction and the sender, held together for the adapters."""
+
+from __future__ import annotations
+
+import time as _time
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
+from .client import PirschClient
+from .extract import Extractor
+from .records import Record, check_meta, check_tags
+from .request import RequestData
+from .sender import REPORT_INTERVAL, Sender
+from .settings import Settings
+from .stats import Counts, RateLimitedLog, Stats, logger
+
+__all__ = ["Tracker"]
+
+
+class Tracker:
+    """Turns requests into Pirsch page hits, events and sessions and sends them in the background.
+
+    Build it once per app, from a :class:`Settings` or the same options as keywords (keywords
+    override the settings' values). Every ``track_*`` call only builds a small record and queues
+    it: it does no I/O and never raises because of the network. Adapters call
+    :meth:`request_skip` when a request arrives and :meth:`track_page_view` when the response
+    starts.
+    """
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        **options: Any,
+    ) -> None:
+        if settings is None:
+            settings = Settings(**options)
+        elif options:
+            settings = settings.replace(**options)
+        self.settings = settings
+        self._extractor = Extractor(settings)
+        self._skipped = Counts()
+        self._log = RateLimitedLog(REPORT_INTERVAL)
+        self._before_send = settings.before_send
+        self._enabled = settings.enabled
+        factory = None
+        if settings.auth_mode != "none":
+
+            def factory() -> PirschClient:
+                return PirschClient(settings=settings, transport=transport)
+
+        elif settings.enabled:
+            logger.warning(
+                "pirsch_middleware: no Pirsch credentials (PIRSCH_ACCESS_KEY, or PIRSCH_CLIENT_ID "
+                "and PIRSCH_CLIENT_SECRET): hits are logged at INFO level, not sent"
+            )
+        self._sender = Sender(settings, factory)
+
+    def __repr__(self) -> str:
+        return (
+            f"Tracker(auth={self.settings.auth_mode!r}, base_url={self.settings.base_url!r}, "
+            f"enabled={self._enabled!r})"
+        )
+
+    def request_skip(self, request: RequestData) -> str | None:
+        """Why this request is not a page view, judged before the app answers (and counted).
+
+        ``None`` means: track it if the response is a successful HTML page.
+        """
+        if not self._enabled:
+            return "disabled"
+        reason = self._extractor.request_skip(request)
+        if reason is not None:
+            self._skipped.add(reason)
+        return reason
+
+    def track_page_view(
+        self,
+        request: RequestData,
+        status: int = 200,
+        content_type: str | None = "text/html",
+        *,
+        title: str | None = None,
+        tags: Mapping[str, object] | None = None,
+        screen_width: int | None = None,
+        screen_height: int | None = None,
+        time: float | None = None,
+        request_checked: bool = False,
+    ) -> bool:
+        """Queue a page hit for a response; ``False`` when it is skipped or dropped.
+
+        ``request_checked`` says :meth:`request_skip` already passed this request. ``time`` is
+        when the request arrived (Unix seconds; now by default). Bad ``tags`` raise ``ValueError``.
+        """
+        checked_tags = check_tags(tags) if tags else None
+        if not request_checked and self.request_skip(request) is not None:
+            return False
+        if not self._enabled:
+            return False
+        reason = self._extractor.response_skip(status, content_type)
+        if reason is None:
+            built = self._extractor.hit(
+                request,
+                _time.time() if time is None else time,
+                title=title,
+                tags=checked_tags,
+                screen_width=_size("screen_width", screen_width),
+                screen_height=_size("screen_height", screen_height),
+            )
+            if not isinstance(built, str):
+                return self._enqueue(built)
+            reason = built
+        self._skipped.add(reason)
+        return False
+
+    def track_event(
+        self,
+        request: RequestData,
+        name: str,
+        *,
+        meta: Mapping[str, object] | None = None,
+        duration: float | None = None,
+        non_interactive: bool = False,
+        title: str | None = None,
+        tags: Mapping[str, object] | None = None,
+        screen_width: int | None = None,
+        screen_height: int | None = None,
+        time: float | None = None,
+    ) -> bool:
+        """Queue an event for a request; ``False`` when it is skipped or dropped.
+
+        ``duration`` is in seconds; ``meta`` values become strings. Arguments over the API's
+        limits raise ``ValueError`` here rather than a rejected request later.
+        """
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError(f"name: expected a non-empty event name, got {name!r}")
+        checked_meta = check_meta(meta) if meta else None
+        checked_tags = check_tags(tags) if tags else None
+        seconds = _duration(duration)
+        if not self._visitor_ok(request):
+            return False
+        built = self._extractor.event(
+            request,
+            _time.time() if time is None else time,
+            name.strip(),
+            duration=seconds,
+            meta=checked_meta,
+            non_interactive=bool(non_interactive),
+            title=title,
+            tags=checked_tags,
+            screen_width=_size("screen_width", screen_width),
+            screen_height=_size("screen_height", screen_height),
+        )
+        return self._enqueue_or_skip(built)
+
+    def track_session(self, request: RequestData, *, time: float | None = None) -> bool:
+        """Queue a session keep-alive for the visitor of a request."""
+        if not self._visitor_ok(request):
+            return False
+        built = self._extractor.session(request, _time.time() if time is None else time)
+        return self._enqueue_or_skip(built)
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until everything queued so far is delivered; ``False`` if ``timeout`` passed."""
+        return self._sender.flush(timeout)
+
+    def close(self, timeout: float | None = None) -> bool:
+        """Flush within ``timeout`` seconds (``shutdown_timeout`` by default) and stop."""
+        return self._sender.close(self.settings.shutdown_timeout if timeout is None else timeout)
+
+    def stats(self) -> Stats:
+        """The counters: queued, pending, sent, retried, dropped and skipped by reason."""
+        sender = self._sender.stats()
+        return Stats(
+            queued=sender.queued,
+            pending=sender.pending,
+            sent=sender.sent,
+            retried=sender.retried,
+            dropped=sender.dropped,
+            skipped=self._skipped.snapshot(),
+        )
+
+    def _visitor_ok(self, request: RequestData) -> bool:
+        if not self._enabled:
+            return False
+        reason = self._extractor.visitor_skip(request)
+        if reason is not None:
+            self._skipped.add(reason)
+        return reason is None
+
+    def _enqueue_or_skip(self, built: Record | str) -> bool:
+        if isinstance(built, str):
+            self._skipped.add(built)
+            return False
+        return self._enqueue(built)
+
+    def _enqueue(self, record: Record) -> bool:
+        if self._before_send is not None:
+            try:
+                changed = self._before_send(record)
+            except Exception:
+                self._log.warning(
+                    "before_send", "pirsch_middleware: before_send raised", exc_info=True
+                )
+                self._sender.count_drop("before_send_error")
+                return False
+            if changed is None:
+                self._skipped.add("before_send")
+                return False
+            record = changed
+        return self._sender.put(record)
+
+
+def _size(name: str, value: int | None) -> int | None:
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"{name}: expected a whole number of pixels, 0 or more, got {value!r}")
+    return value or None
+
+
+def _duration(value: float | None) -> int | None:
+    if value is None:
+        return None
+    if not isinstance(value, int | float) or isinstance(value, bool) or not 0 <= value < 1e9:
+        raise ValueError(f"duration: expected seconds, 0 or more, got {value!r}")
+    return round(value)
