@@ -1,0 +1,243 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from pirsch_middleware import Event, Hit, RequestData, Session
+from pirsch_middleware.extract import Extractor
+
+from .conftest import BROWSER_HEADERS, CHROME, request, settings
+
+EXTRACTOR = Extractor(settings())
+T = 1_700_000_000.25
+
+
+def hit(req: RequestData, **kwargs: Any) -> Hit:
+    built = EXTRACTOR.hit(req, T, **kwargs)
+    assert isinstance(built, Hit), built
+    return built
+
+
+def test_page_hit_carries_every_field() -> None:
+    req = request(
+        "/blog/post",
+        query="utm_campaign=spring&x=1",
+        headers={
+            **BROWSER_HEADERS,
+            "sec-ch-ua-platform-version": '"15.0.0"',
+            "sec-ch-width": "1920",
+            "sec-ch-viewport-width": "1280",
+            "dnt": "0",
+        },
+    )
+    h = hit(
+        req, title="  My \n Post ", tags={"author": "kim"}, screen_width=1920, screen_height=1080
+    )
+    assert h.payload() == {
+        "ip": "203.0.113.7",
+        "user_agent": CHROME,
+        "time": "2023-11-14T22:13:20.250Z",
+        "sec_ch_ua": BROWSER_HEADERS["sec-ch-ua"],
+        "sec_ch_ua_mobile": "?0",
+        "sec_ch_ua_platform": '"Windows"',
+        "sec_ch_ua_platform_version": '"15.0.0"',
+        "sec_ch_width": "1920",
+        "sec_ch_viewport_width": "1280",
+        "url": "https://example.com/blog/post?utm_campaign=spring&x=1",
+        "accept_language": "de-DE,de;q=0.9,en;q=0.8",
+        "referrer": "https://news.example.org/",
+        "title": "My Post",
+        "screen_width": 1920,
+        "screen_height": 1080,
+        "tags": {"author": "kim"},
+        "dnt": "0",
+    }
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "url"),
+    [
+        ({"host": "Example.COM:8443", "scheme": "http"}, "http://example.com:8443/"),
+        ({"path": "/caf\u00e9 menu"}, "https://example.com/caf%C3%A9%20menu"),
+        ({"path": "/a%2Fb"}, "https://example.com/a%2Fb"),
+        ({"path": ""}, "https://example.com/"),
+        ({"host": "[2001:db8::1]:80"}, "https://[2001:db8::1]:80/"),
+        # Behind a trusted proxy, its view of scheme and host counts.
+        (
+            {
+                "peer": "10.0.0.1",
+                "x_forwarded_proto": "https",
+                "x_forwarded_host": "shop.example",
+                "scheme": "http",
+            },
+            "https://shop.example/",
+        ),
+        # From anyone else it does not.
+        ({"x_forwarded_proto": "http", "x_forwarded_host": "evil.example"}, "https://example.com/"),
+    ],
+)
+def test_url(kwargs: dict[str, Any], url: str) -> None:
+    assert hit(request(**kwargs)).url == url
+
+
+def test_bad_host_is_skipped() -> None:
+    assert EXTRACTOR.hit(request(host="exa mple.com/x"), T) == "bad_host"
+
+
+def test_no_address_at_all_is_skipped() -> None:
+    assert EXTRACTOR.hit(request(peer=None), T) == "no_ip"
+
+
+@pytest.mark.parametrize(
+    ("query", "header", "expected"),
+    [
+        ("", "https://a.example/", "https://a.example/"),
+        ("ref=newsletter", "https://a.example/", "newsletter"),
+        ("referrer=https%3A%2F%2Fb.example", None, "https://b.example"),
+        ("utm_source=twitter", "https://a.example/", "https://a.example/"),
+        ("utm_source=twitter", None, "twitter"),
+        ("source=rss", None, "rss"),
+        ("page=2", None, None),
+    ],
+)
+def test_referrer_follows_pirschs_rule(
+    query: str, header: str | None, expected: str | None
+) -> None:
+    headers = {"user-agent": CHROME}
+    if header:
+        headers["referer"] = header
+    assert hit(request(query=query, headers=headers)).referrer == expected
+
+
+def test_forwarding_headers_are_sent_as_received() -> None:
+    h = hit(
+        request(peer="10.0.0.1", x_forwarded_for="6.6.6.6, 198.51.100.1", x_real_ip="198.51.100.1")
+    )
+    assert h.ip == "198.51.100.1"
+    assert h.x_forwarded_for == "6.6.6.6, 198.51.100.1"
+    assert h.x_real_ip == "198.51.100.1"
+
+
+def test_huge_values_are_cut() -> None:
+    h = hit(
+        request(
+            query="q=" + "x" * 100_000, user_agent="Mozilla " + "y" * 100_000, referer="r" * 10_000
+        )
+    )
+    assert len(h.url) <= 4096
+    assert len(h.user_agent) <= 1024
+    assert h.referrer is not None and len(h.referrer) <= 2048
+
+
+def test_title_is_cut_at_the_api_limit() -> None:
+    assert len(hit(request(), title="t" * 1000).title or "") == 512
+
+
+@pytest.mark.parametrize(
+    ("req", "reason"),
+    [
+        (request(method="POST"), "method"),
+        (request(method="HEAD"), "method"),
+        (request("/favicon.ico"), "excluded_path"),
+        (request("/robots.txt"), "excluded_path"),
+        (request("/static/app.css"), "excluded_path"),
+        (request("/.well-known/security.txt"), "excluded_path"),
+        (request("/img/logo.png"), "excluded_path"),
+        (request(x_moz="prefetch"), "prefetch"),
+        (request(purpose="prefetch"), "prefetch"),
+        (request(x_purpose="preview"), "prefetch"),
+        (request(sec_purpose="prefetch;prerender"), "prefetch"),
+        (request(dnt="1"), "dnt"),
+        (request(headers={"accept": "text/html"}), "no_user_agent"),
+        (request(user_agent="   "), "no_user_agent"),
+        (
+            request(
+                user_agent="Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
+            ),
+            "bot",
+        ),
+        (request(user_agent="python-requests/2.31.0"), "bot"),
+        (request(user_agent="curl/8.5.0"), "bot"),
+    ],
+)
+def test_request_skip_reasons(req: RequestData, reason: str) -> None:
+    assert EXTRACTOR.request_skip(req) == reason
+
+
+@pytest.mark.parametrize("path", ["/", "/blog/post", "/static", "/statics/x", "/about.html"])
+def test_page_requests_pass(path: str) -> None:
+    assert EXTRACTOR.request_skip(request(path)) is None
+
+
+@pytest.mark.parametrize(
+    ("status", "content_type", "reason"),
+    [
+        (200, "text/html; charset=utf-8", None),
+        (200, "TEXT/HTML", None),
+        (203, "application/xhtml+xml", None),
+        (301, "text/html", "status"),
+        (304, "text/html", "status"),
+        (404, "text/html", "status"),
+        (500, "text/html", "status"),
+        (200, "application/json", "content_type"),
+        (200, None, "content_type"),
+        (200, "", "content_type"),
+    ],
+)
+def test_response_skip(status: int, content_type: str | None, reason: str | None) -> None:
+    assert EXTRACTOR.response_skip(status, content_type) == reason
+
+
+def test_custom_excludes_globs_and_regexes() -> None:
+    ex = Extractor(settings(exclude_paths=["/admin/", "/health", "re:^/api/v[0-9]+/"]))
+    assert ex.request_skip(request("/admin/users")) == "excluded_path"
+    assert ex.request_skip(request("/health")) == "excluded_path"
+    assert ex.request_skip(request("/healthz")) is None
+    assert ex.request_skip(request("/api/v2/items")) == "excluded_path"
+    # The defaults were replaced.
+    assert ex.request_skip(request("/favicon.ico")) is None
+
+
+def test_options_turn_rules_off() -> None:
+    ex = Extractor(settings(respect_dnt=False, exclude_bots=False, disable_bot_filter=True))
+    assert ex.request_skip(request(dnt="1")) is None
+    assert ex.request_skip(request(user_agent="Googlebot/2.1")) is None
+    built = ex.hit(request(dnt="1"), T)
+    assert isinstance(built, Hit)
+    assert built.dnt == "1"
+    assert built.payload()["disable_bot_filter"] is True
+
+
+def test_should_track_predicate() -> None:
+    ex = Extractor(settings(should_track=lambda r: not r.path.startswith("/private")))
+    assert ex.request_skip(request("/private/x")) == "should_track"
+    assert ex.request_skip(request("/public")) is None
+
+
+def test_event_and_session_records() -> None:
+    event = EXTRACTOR.event(
+        request("/signup", method="POST"),
+        T,
+        "Signup",
+        duration=3,
+        meta={"plan": "pro"},
+        non_interactive=True,
+    )
+    assert isinstance(event, Event)
+    body = event.payload()
+    assert body["event_name"] == "Signup"
+    assert body["event_duration"] == 3
+    assert body["event_meta"] == {"plan": "pro"}
+    assert body["non_interactive"] is True
+    assert body["url"] == "https://example.com/signup"
+    session = EXTRACTOR.session(request(), T)
+    assert isinstance(session, Session)
+    assert set(session.payload()) == {
+        "ip",
+        "user_agent",
+        "time",
+        "sec_ch_ua",
+        "sec_ch_ua_mobile",
+        "sec_ch_ua_platform",
+    }

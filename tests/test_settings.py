@@ -1,0 +1,123 @@
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from pirsch_middleware import DEFAULT_EXCLUDE_PATHS, ConfigurationError, Settings
+
+from .conftest import ACCESS_KEY, CLIENT_ID, CLIENT_SECRET
+
+
+def test_defaults_follow_the_api_document() -> None:
+    s = Settings(environ={})
+    assert s.base_url == "https://api.pirsch.io"
+    assert s.timeout == 5.0
+    assert s.respect_dnt is True
+    assert s.exclude_bots is True
+    assert s.auth_mode == "none"
+    assert s.exclude_paths == DEFAULT_EXCLUDE_PATHS
+    assert "127.0.0.0/8" in s.trusted_proxies and "192.168.0.0/16" in s.trusted_proxies
+
+
+def test_credentials_and_base_url_come_from_the_environment() -> None:
+    env = {"PIRSCH_ACCESS_KEY": ACCESS_KEY, "PIRSCH_BASE_URL": "http://127.0.0.1:9/"}
+    s = Settings(environ=env)
+    assert s.access_key == ACCESS_KEY
+    assert s.auth_mode == "access_key"
+    assert s.base_url == "http://127.0.0.1:9"
+
+
+def test_oauth_credentials_from_the_environment() -> None:
+    s = Settings(environ={"PIRSCH_CLIENT_ID": CLIENT_ID, "PIRSCH_CLIENT_SECRET": CLIENT_SECRET})
+    assert s.auth_mode == "oauth"
+
+
+def test_explicit_credentials_win_over_the_environment() -> None:
+    s = Settings(
+        client_id=CLIENT_ID, client_secret=CLIENT_SECRET, environ={"PIRSCH_ACCESS_KEY": ACCESS_KEY}
+    )
+    assert s.access_key is None
+    assert s.auth_mode == "oauth"
+
+
+def test_access_key_given_as_client_secret_is_taken_as_access_key() -> None:
+    s = Settings(client_secret=ACCESS_KEY, environ={})
+    assert s.access_key == ACCESS_KEY
+    assert s.client_secret is None
+
+
+@pytest.mark.parametrize(
+    ("options", "setting", "expected"),
+    [
+        ({"timeout": 0}, "timeout", "above 0"),
+        ({"timeout": "5"}, "timeout", "number of seconds"),
+        ({"flush_interval": float("nan")}, "flush_interval", "above 0"),
+        ({"batch_size": 0}, "batch_size", "from 1 to 10000"),
+        ({"max_queue_size": True}, "max_queue_size", "whole number"),
+        ({"max_retries": -1}, "max_retries", "from 0"),
+        ({"shutdown_timeout": -1}, "shutdown_timeout", "0 or more"),
+        ({"respect_dnt": "yes"}, "respect_dnt", "True or False"),
+        ({"base_url": "api.pirsch.io"}, "base_url", "http(s) URL"),
+        ({"trusted_proxies": ["10.0.0.0/33"]}, "trusted_proxies", "CIDR"),
+        ({"ip_headers": ["X Forwarded"]}, "ip_headers", "header names"),
+        ({"exclude_paths": "/admin/*"}, "exclude_paths", "a list"),
+        ({"exclude_paths": ["re:("]}, "exclude_paths", "regular expression"),
+        ({"before_send": 42}, "before_send", "callable"),
+        ({"client_id": CLIENT_ID}, "client_secret", "when the other"),
+        (
+            {"access_key": ACCESS_KEY, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET},
+            "access_key",
+            "not both",
+        ),
+    ],
+)
+def test_bad_option_names_setting_expected_form_and_value(
+    options: dict[str, object], setting: str, expected: str
+) -> None:
+    with pytest.raises(ConfigurationError) as info:
+        Settings(environ={}, **options)  # type: ignore[arg-type]
+    message = str(info.value)
+    assert message.startswith(f"{setting}: expected ")
+    assert expected in message
+    assert info.value.setting == setting
+
+
+def test_bad_value_is_shown_in_the_message() -> None:
+    with pytest.raises(ConfigurationError, match=r"batch_size: expected .* got 0$"):
+        Settings(environ={}, batch_size=0)
+
+
+def test_bad_access_key_is_not_echoed() -> None:
+    secret = "sk_live_do_not_print_this_0123456789"
+    with pytest.raises(ConfigurationError) as info:
+        Settings(access_key=secret, environ={})
+    assert secret not in str(info.value)
+    assert "starting with 'pa_'" in str(info.value)
+    assert f"{len(secret)} characters" in str(info.value)
+
+
+def test_repr_hides_secrets() -> None:
+    s = Settings(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, environ={})
+    assert CLIENT_SECRET not in repr(s)
+    assert "client_secret='***'" in repr(s)
+    s = Settings(access_key=ACCESS_KEY, environ={})
+    assert ACCESS_KEY not in repr(s)
+
+
+def test_trusted_proxies_accept_a_comma_separated_string() -> None:
+    s = Settings(trusted_proxies="10.1.0.0/16, 2001:db8::/32", environ={})
+    assert s.trusted_proxies == ("10.1.0.0/16", "2001:db8::/32")
+
+
+def test_regex_excludes_are_compiled() -> None:
+    s = Settings(exclude_paths=["/admin/*", "re:^/api/", re.compile(r"\.json$")], environ={})
+    assert s.exclude_paths[0] == "/admin/*"
+    assert isinstance(s.exclude_paths[1], re.Pattern)
+
+
+def test_replace_validates_again() -> None:
+    s = Settings(environ={})
+    assert s.replace(batch_size=7).batch_size == 7
+    with pytest.raises(ConfigurationError, match="batch_size"):
+        s.replace(batch_size=-7)
