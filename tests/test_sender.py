@@ -1,0 +1,256 @@
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from pirsch_middleware import Tracker
+from pirsch_middleware.testing import FakePirschAPI, Reply
+
+from .conftest import request
+
+MakeTracker = Callable[..., Tracker]
+
+
+def track(tracker: Tracker, n: int, start: int = 0) -> None:
+    for i in range(start, start + n):
+        assert tracker.track_page_view(request(f"/p/{i}"), time=1_700_000_000 + i)
+
+
+def paths(api: FakePirschAPI) -> list[str]:
+    return [h["url"].removeprefix("https://example.com") for h in api.hits]
+
+
+def test_hits_arrive_in_order_in_batches(api: FakePirschAPI, make_tracker: MakeTracker) -> None:
+    tracker = make_tracker(api, batch_size=10)
+    track(tracker, 35)
+    assert tracker.flush(timeout=5)
+    assert paths(api) == [f"/p/{i}" for i in range(35)]
+    batch_posts = [p for _, p, _ in api.requests if p == "/api/v1/hit/batch"]
+    assert len(batch_posts) == 4
+    stats = tracker.stats()
+    assert (stats.queued, stats.pending, stats.sent) == (35, 0, 35)
+
+
+def test_partial_batch_goes_out_after_the_flush_interval(
+    api: FakePirschAPI, make_tracker: MakeTracker
+) -> None:
+    tracker = make_tracker(api, flush_interval=0.05)
+    track(tracker, 3)
+    api.wait_for(3, timeout=5)
+
+
+def test_nothing_lost_or_duplicated_across_failures(
+    api: FakePirschAPI, make_tracker: MakeTracker
+) -> None:
+    """5xx bursts, a 429 with Retry-After, an expired token and refused connections."""
+    from .conftest import CLIENT_ID, CLIENT_SECRET
+
+    tracker = make_tracker(
+        None,
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        base_url=api.base_url,
+        batch_size=5,
+        flush_interval=0.02,
+        max_retries=50,
+    )
+    api.fail_next(Reply(503), Reply(502), Reply(500, {"validation": {}, "error": ["db down"]}))
+    track(tracker, 10, 0)
+    assert tracker.flush(timeout=10)
+    api.fail_next(Reply(429, {"validation": {}, "error": ["slow"]}, {"Retry-After": "0.3"}))
+    started = time.monotonic()
+    track(tracker, 10, 10)
+    assert tracker.flush(timeout=10)
+    assert time.monotonic() - started >= 0.3
+    api.expire_tokens()
+    track(tracker, 10, 20)
+    assert tracker.flush(timeout=10)
+    with api.down():
+        track(tracker, 10, 30)
+        time.sleep(1.5)
+        track(tracker, 10, 40)
+    assert tracker.flush(timeout=10)
+    assert paths(api) == [f"/p/{i}" for i in range(50)]
+    stats = tracker.stats()
+    assert stats.sent == 50 and stats.dropped == {}
+    assert stats.retried >= 5
+    assert api.tokens_issued == 2
+
+
+def test_failed_batch_is_retried_before_later_ones(
+    api: FakePirschAPI, make_tracker: MakeTracker
+) -> None:
+    tracker = make_tracker(api, batch_size=2, max_retries=20)
+    api.fail_next(*[Reply(503)] * 4)
+    track(tracker, 8)
+    assert tracker.flush(timeout=10)
+    assert paths(api) == [f"/p/{i}" for i in range(8)]
+    times = [h["time"] for h in api.hits]
+    assert times == sorted(times)
+
+
+def test_rejected_record_is_isolated_and_the_rest_delivered(
+    api: FakePirschAPI, make_tracker: MakeTracker, caplog: pytest.LogCaptureFixture
+) -> None:
+    api.reject = lambda kind, item: "bad page" if item["url"].endswith(("/p/3", "/p/6")) else None
+    tracker = make_tracker(api, batch_size=8)
+    with caplog.at_level(logging.WARNING, "pirsch_middleware"):
+        track(tracker, 8)
+        assert tracker.flush(timeout=5)
+        tracker.close(timeout=5)
+    assert paths(api) == ["/p/0", "/p/1", "/p/2", "/p/4", "/p/5", "/p/7"]
+    assert tracker.stats().dropped == {"rejected": 2}
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("rejected a hit" in m and "bad page" in m for m in messages)
+    assert any("dropped 2 records (rejected: 2)" in m for m in messages)
+
+
+def test_retries_are_limited(api: FakePirschAPI, make_tracker: MakeTracker) -> None:
+    tracker = make_tracker(api, max_retries=2)
+    api.fail_next(*[Reply(503)] * 3)
+    track(tracker, 1)
+    assert tracker.flush(timeout=5)
+    track(tracker, 1, 1)
+    assert tracker.flush(timeout=5)
+    assert paths(api) == ["/p/1"]
+    assert tracker.stats().dropped == {"retries_exhausted": 1}
+    assert tracker.stats().retried == 2
+
+
+def test_bad_credentials_drop_and_log_once(
+    api: FakePirschAPI, make_tracker: MakeTracker, caplog: pytest.LogCaptureFixture
+) -> None:
+    tracker = make_tracker(api, access_key="pa_" + "x" * 45, batch_size=1)
+    with caplog.at_level(logging.WARNING, "pirsch_middleware"):
+        track(tracker, 5)
+        assert tracker.flush(timeout=5)
+    assert tracker.stats().dropped == {"unauthorized": 5}
+    refused = [r for r in caplog.records if "refused the credentials" in r.getMessage()]
+    assert len(refused) == 1
+
+
+def test_queue_is_bounded_during_an_outage(
+    api: FakePirschAPI, make_tracker: MakeTracker, caplog: pytest.LogCaptureFixture
+) -> None:
+    tracker = make_tracker(api, max_queue_size=100, batch_size=10, max_retries=1000)
+    with caplog.at_level(logging.WARNING, "pirsch_middleware"), api.down():
+        accepted = sum(tracker.track_page_view(request(f"/p/{i}")) for i in range(5_000))
+        stats = tracker.stats()
+        assert stats.pending <= 100
+        assert accepted <= 110
+        assert stats.dropped["queue_full"] == 5_000 - accepted
+    assert tracker.flush(timeout=10)
+    assert tracker.stats().sent == accepted
+    tracker.close(timeout=2)
+    drops = [r for r in caplog.records if "queue_full" in r.getMessage()]
+    assert len(drops) == 1
+
+
+def test_memory_stays_flat_during_a_long_outage(
+    api: FakePirschAPI, make_tracker: MakeTracker
+) -> None:
+    import tracemalloc
+
+    tracker = make_tracker(api, max_queue_size=1_000, max_retries=1000)
+    with api.down():
+        for i in range(2_000):
+            tracker.track_page_view(request(f"/p/{i}"))
+        tracemalloc.start()
+        before = tracemalloc.get_traced_memory()[0]
+        for i in range(20_000):
+            tracker.track_page_view(request(f"/q/{i}"))
+        grown = tracemalloc.get_traced_memory()[0] - before
+        tracemalloc.stop()
+    assert tracker.stats().dropped["queue_full"] >= 20_000
+    assert grown < 200_000  # 20,000 dropped hits leave nothing behind
+
+
+def test_slow_api_does_not_slow_the_caller(api: FakePirschAPI, make_tracker: MakeTracker) -> None:
+    api.delay = 1.0
+    tracker = make_tracker(api, batch_size=1)
+    started = time.monotonic()
+    track(tracker, 20)
+    assert time.monotonic() - started < 0.5
+    assert not tracker.flush(timeout=0.1)
+
+
+def test_close_stops_at_its_deadline_and_counts_the_rest(
+    api: FakePirschAPI, make_tracker: MakeTracker
+) -> None:
+    tracker = make_tracker(api, max_retries=1000, retry_backoff=0.05)
+    with api.down():
+        track(tracker, 10)
+        started = time.monotonic()
+        assert tracker.close(timeout=0.5)
+        assert time.monotonic() - started < 2
+    assert tracker.stats().dropped == {"shutdown": 10}
+    assert not tracker.track_page_view(request())
+    assert tracker.stats().dropped == {"shutdown": 10, "closed": 1}
+
+
+def test_mixed_kinds_keep_their_order(api: FakePirschAPI, make_tracker: MakeTracker) -> None:
+    tracker = make_tracker(api)
+    tracker.track_page_view(request("/a"))
+    tracker.track_event(request("/a"), "Click")
+    tracker.track_session(request("/a"))
+    tracker.track_page_view(request("/b"))
+    assert tracker.flush(timeout=5)
+    assert [r.kind for r in api.received] == ["hit", "event", "session", "hit"]
+    assert [p for _, p, _ in api.requests] == [
+        "/api/v1/hit/batch",
+        "/api/v1/event/batch",
+        "/api/v1/session/batch",
+        "/api/v1/hit/batch",
+    ]
+
+
+def test_sync_mode_sends_inline(api: FakePirschAPI, make_tracker: MakeTracker) -> None:
+    tracker = make_tracker(api, sync=True)
+    assert tracker.track_page_view(request("/now"))
+    assert paths(api) == ["/now"]
+    assert tracker._sender._thread is None  # no worker thread in sync mode
+    assert tracker.stats().sent == 1
+
+
+def test_without_credentials_records_are_logged(
+    make_tracker: MakeTracker, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, "pirsch_middleware"):
+        tracker = make_tracker(None)
+        tracker.track_page_view(request("/logged"))
+        assert tracker.flush(timeout=5)
+    messages = [r.getMessage() for r in caplog.records]
+    assert sum("no Pirsch credentials" in m for m in messages) == 1
+    assert any(
+        m.startswith("pirsch_middleware: would send hit {") and "/logged" in m for m in messages
+    )
+
+
+def test_before_send_may_change_or_drop(api: FakePirschAPI, make_tracker: MakeTracker) -> None:
+    def scrub(record: Any) -> Any:
+        if record.url.endswith("/secret"):
+            return None
+        record.url = record.url.split("?")[0]
+        return record
+
+    tracker = make_tracker(api, before_send=scrub)
+    tracker.track_page_view(request("/x", query="token=abc"))
+    tracker.track_page_view(request("/secret"))
+    assert tracker.flush(timeout=5)
+    assert paths(api) == ["/x"]
+    assert tracker.stats().skipped == {"before_send": 1}
+
+
+def test_before_send_error_never_reaches_the_caller(
+    api: FakePirschAPI, make_tracker: MakeTracker
+) -> None:
+    def broken(record: Any) -> Any:
+        raise RuntimeError("bug")
+
+    tracker = make_tracker(api, before_send=broken)
+    assert tracker.track_page_view(request()) is False
+    assert tracker.stats().dropped == {"before_send_error": 1}
