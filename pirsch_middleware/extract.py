@@ -212,7 +212,9 @@ class Extractor:
 
     @staticmethod
     def _url(request: RequestData, trusted: bool) -> str | None:
-        scheme, host = request.scheme, request.host
+        scheme, host = request.scheme.lower(), request.host
+        if scheme not in ("http", "https"):
+            scheme = "http"
         if trusted:
             headers = request.headers
             proto = headers.get("x-forwarded-proto")

@@ -119,10 +119,9 @@ class Sender:
             self._deadline = None if timeout is None else time.monotonic() + timeout
             self._force = True
             self._wake.set()
+            self._interrupt.set()
             thread.join(timeout)
             finished = not thread.is_alive()
-            if not finished:  # stuck in a request: wake it from any retry wait and leave it
-                self._interrupt.set()
         elif self._queue:
             self._drain(force=True)
         if self._client is not None and finished:
@@ -209,8 +208,12 @@ class Sender:
             except PirschError as exc:
                 if exc.retryable and attempt < self._settings.max_retries:
                     attempt += 1
+                    delay = self._delay(attempt, exc.retry_after)
+                    if self._deadline is not None and time.monotonic() + delay >= self._deadline:
+                        self._drop(batch, "shutdown")  # no time left for another try
+                        return
                     self._retried += 1
-                    self._pause(self._delay(attempt, exc.retry_after))
+                    self._pause(delay)
                     continue
                 self._failed(batch, exc)
                 return
@@ -260,9 +263,10 @@ class Sender:
         return ceiling * random.uniform(0.5, 1.0)
 
     def _pause(self, seconds: float) -> None:
-        if self._deadline is not None:
-            seconds = min(seconds, max(0.0, self._deadline - time.monotonic()))
-        self._interrupt.wait(seconds)
+        if self._deadline is None:
+            self._interrupt.wait(seconds)  # close() cuts a long backoff short
+        else:
+            time.sleep(seconds)
 
     def _drop(self, batch: Sequence[Record], reason: str) -> None:
         self._dropped.add(reason, len(batch))

@@ -26,8 +26,10 @@ def test_access_key_is_the_bearer_token(api: FakePirschAPI) -> None:
     assert [r.token for r in api.received] == [ACCESS_KEY] * 3
     assert api.tokens_issued == 0
     single, first, _ = api.received
-    assert "time" not in single.body and not single.batch
-    assert first.batch and first.body["time"] == "2023-11-14T22:13:20.000Z"
+    assert "time" not in single.body
+    assert not single.batch
+    assert first.batch
+    assert first.body["time"] == "2023-11-14T22:13:20.000Z"
 
 
 def test_every_ingestion_endpoint(api: FakePirschAPI) -> None:
@@ -47,7 +49,9 @@ def test_every_ingestion_endpoint(api: FakePirschAPI) -> None:
         "/api/v1/session/batch",
         "/api/v1/hit",
     ]
-    assert len(api.events) == 2 and len(api.sessions) == 2 and len(api.hits) == 1
+    assert len(api.events) == 2
+    assert len(api.sessions) == 2
+    assert len(api.hits) == 1
 
 
 def test_oauth_token_is_fetched_once_and_cached(api: FakePirschAPI) -> None:
@@ -88,7 +92,8 @@ def test_wrong_client_secret_is_a_clear_error_without_the_secret(api: FakePirsch
             client.hit(HIT)
     assert info.value.status == 401
     assert info.value.errors == ["invalid client credentials"]
-    assert wrong not in str(info.value) and wrong not in repr(client)
+    assert wrong not in str(info.value)
+    assert wrong not in repr(client)
 
 
 def test_wrong_access_key_gives_401_once(api: FakePirschAPI) -> None:
@@ -174,7 +179,12 @@ def test_injected_transport_sees_user_agent_json_and_bearer() -> None:
 
 def test_text_that_is_not_unicode_is_replaced_not_raised() -> None:
     bodies: list[bytes] = []
-    transport = httpx.MockTransport(lambda r: bodies.append(r.content) or httpx.Response(200))
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        bodies.append(request.content)
+        return httpx.Response(200)
+
+    transport = httpx.MockTransport(handler)
     with PirschClient(
         access_key=ACCESS_KEY, base_url="https://api.test", transport=transport
     ) as client:

@@ -127,7 +127,8 @@ def test_huge_values_are_cut() -> None:
     )
     assert len(h.url) <= 4096
     assert len(h.user_agent) <= 1024
-    assert h.referrer is not None and len(h.referrer) <= 2048
+    assert h.referrer is not None
+    assert len(h.referrer) <= 2048
 
 
 def test_title_is_cut_at_the_api_limit() -> None:

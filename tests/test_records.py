@@ -27,7 +27,7 @@ def test_meta_values_become_strings() -> None:
     ],
 )
 def test_meta_limits(meta: dict[str, object], message: str) -> None:
-    with pytest.raises(ValueError, match="^meta: ") as info:
+    with pytest.raises(ValueError, match=r"^meta: ") as info:
         check_meta(meta)
     assert message in str(info.value)
 
@@ -41,7 +41,7 @@ def test_meta_limits(meta: dict[str, object], message: str) -> None:
     ],
 )
 def test_tag_limits(tags: dict[str, object], message: str) -> None:
-    with pytest.raises(ValueError, match="^tags: ") as info:
+    with pytest.raises(ValueError, match=r"^tags: ") as info:
         check_tags(tags)
     assert message in str(info.value)
 

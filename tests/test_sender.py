@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gc
 import logging
 import time
 from collections.abc import Callable
@@ -76,7 +77,8 @@ def test_nothing_lost_or_duplicated_across_failures(
     assert tracker.flush(timeout=10)
     assert paths(api) == [f"/p/{i}" for i in range(50)]
     stats = tracker.stats()
-    assert stats.sent == 50 and stats.dropped == {}
+    assert stats.sent == 50
+    assert stats.dropped == {}
     assert stats.retried >= 5
     assert api.tokens_issued == 2
 
@@ -156,17 +158,22 @@ def test_memory_stays_flat_during_a_long_outage(
     import tracemalloc
 
     tracker = make_tracker(api, max_queue_size=1_000, max_retries=1000)
+    track(tracker, 1)
+    assert tracker.flush(timeout=5)  # the HTTP stack is imported and connected before measuring
     with api.down():
         for i in range(2_000):
             tracker.track_page_view(request(f"/p/{i}"))
         tracemalloc.start()
+        gc.collect()
         before = tracemalloc.get_traced_memory()[0]
         for i in range(20_000):
             tracker.track_page_view(request(f"/q/{i}"))
+        gc.collect()
         grown = tracemalloc.get_traced_memory()[0] - before
         tracemalloc.stop()
     assert tracker.stats().dropped["queue_full"] >= 20_000
-    assert grown < 200_000  # 20,000 dropped hits leave nothing behind
+    # 20,000 hits would hold about 20 MB; dropped, they leave nothing but a batch's room.
+    assert grown < 500_000
 
 
 def test_slow_api_does_not_slow_the_caller(api: FakePirschAPI, make_tracker: MakeTracker) -> None:

@@ -17,7 +17,8 @@ def test_defaults_follow_the_api_document() -> None:
     assert s.exclude_bots is True
     assert s.auth_mode == "none"
     assert s.exclude_paths == DEFAULT_EXCLUDE_PATHS
-    assert "127.0.0.0/8" in s.trusted_proxies and "192.168.0.0/16" in s.trusted_proxies
+    assert "127.0.0.0/8" in s.trusted_proxies
+    assert "192.168.0.0/16" in s.trusted_proxies
 
 
 def test_credentials_and_base_url_come_from_the_environment() -> None:

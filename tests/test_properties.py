@@ -1,0 +1,87 @@
+"""Whatever a client sends, tracking never raises into the app."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pirsch_middleware import Hit, RequestData, Tracker
+from pirsch_middleware.ip import IPResolver, parse_ip
+
+from .conftest import settings as make_settings
+
+HEADER_NAMES = st.sampled_from(
+    [
+        "user-agent",
+        "x-forwarded-for",
+        "forwarded",
+        "x-real-ip",
+        "cf-connecting-ip",
+        "true-client-ip",
+        "x-forwarded-proto",
+        "x-forwarded-host",
+        "referer",
+        "dnt",
+        "accept-language",
+        "sec-ch-ua",
+        "purpose",
+        "sec-purpose",
+        "x-moz",
+    ]
+)
+# Header values as servers decode them: latin-1, so any byte, plus lone surrogates from WSGI.
+TEXT = st.text(alphabet=st.characters(codec="latin-1"), max_size=300) | st.text(max_size=50)
+IPISH = st.ip_addresses().map(str) | st.from_regex(
+    r"\[?[0-9a-fA-F:.]{0,40}\]?(:[0-9]{0,6})?", fullmatch=True
+)
+HEADERS = st.dictionaries(HEADER_NAMES, TEXT | IPISH, max_size=10)
+REQUESTS = st.builds(
+    RequestData,
+    method=st.sampled_from(["GET", "POST", "get", ""]),
+    scheme=st.sampled_from(["http", "https", ""]),
+    host=TEXT,
+    path=TEXT,
+    query=TEXT,
+    peer=st.none() | IPISH | TEXT,
+    headers=HEADERS,
+)
+
+TRACKER = Tracker(make_settings(sync=False, enabled=True, max_queue_size=10))
+RESOLVER = IPResolver(make_settings().proxy_networks(), make_settings().ip_headers)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(REQUESTS, st.integers(0, 999), st.none() | TEXT, st.none() | TEXT)
+def test_tracking_never_raises(
+    req: RequestData, status: int, content_type: str | None, title: str | None
+) -> None:
+    TRACKER.request_skip(req)
+    TRACKER.track_page_view(req, status, content_type, title=title)
+    TRACKER.track_event(req, "E")
+    TRACKER.track_session(req)
+
+
+@settings(max_examples=300, deadline=None)
+@given(REQUESTS)
+def test_built_hits_are_complete_and_bounded(req: RequestData) -> None:
+    built = TRACKER._extractor.hit(req, 0.0)
+    if isinstance(built, Hit):
+        assert built.url.startswith(("http://", "https://"))
+        assert len(built.url) <= 4096
+        assert parse_ip(built.ip) == built.ip
+        built.payload()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.none() | IPISH | TEXT, HEADERS)
+def test_resolved_address_is_valid_or_none(peer: str | None, headers: dict[str, str]) -> None:
+    address = RESOLVER.resolve(peer, headers)
+    assert address is None or parse_ip(address) == address
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.ip_addresses(), HEADERS)
+def test_untrusted_peer_is_never_overridden(peer: object, headers: dict[str, str]) -> None:
+    address = str(peer)
+    if not RESOLVER.trusts(address):
+        assert RESOLVER.resolve(address, headers) == parse_ip(address)
