@@ -1,0 +1,96 @@
+"""Cost of the core on the request path, against baselines measured in the same run.
+
+Run: python benchmarks/core.py [requests] [repeats]
+
+Rows (medians of the repeats, microseconds per request):
+- baseline: building the normalised request alone (what every adapter pays anyway);
+- skipped by path: request_skip on an asset;
+- skipped at response: request_skip, then a JSON response;
+- tracked page view: request_skip + track_page_view with the sender queueing the hit against
+  a local fake API;
+- tracked page view, API down: the same while connections are refused (queue bound reached).
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from collections.abc import Callable
+
+from pirsch_middleware import RequestData, Tracker
+from pirsch_middleware.testing import FakePirschAPI
+
+HEADERS = [
+    ("host", "example.com"),
+    (
+        "user-agent",
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
+        "(KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+    ),
+    ("accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"),
+    ("accept-language", "de-DE,de;q=0.9,en;q=0.8"),
+    ("accept-encoding", "gzip, deflate, br"),
+    ("referer", "https://news.example.org/"),
+    ("sec-ch-ua", '"Chromium";v="131", "Not_A Brand";v="24"'),
+    ("sec-ch-ua-mobile", "?0"),
+    ("sec-ch-ua-platform", '"Windows"'),
+    ("cookie", "session=abc123; theme=dark"),
+]
+
+
+def make(path: str) -> RequestData:
+    return RequestData("GET", "https", "example.com", path, "a=1", "203.0.113.7", dict(HEADERS))
+
+
+def timed(fn: Callable[[int], object], n: int, repeats: int) -> float:
+    runs = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for i in range(n):
+            fn(i)
+        runs.append((time.perf_counter() - start) / n * 1e6)
+    return statistics.median(runs)
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 20_000
+    repeats = int(sys.argv[2]) if len(sys.argv) > 2 else 7
+    with FakePirschAPI() as api:
+        tracker = Tracker(access_key="pa_" + "b" * 45, base_url=api.base_url, environ={})
+
+        def baseline(i: int) -> object:
+            return make("/page")
+
+        def skipped_path(i: int) -> object:
+            return tracker.request_skip(make("/static/app.css"))
+
+        def skipped_response(i: int) -> object:
+            req = make("/api/items")
+            if tracker.request_skip(req) is None:
+                tracker.track_page_view(req, 200, "application/json", request_checked=True)
+            return None
+
+        def page_view(i: int) -> object:
+            req = make("/page")
+            if tracker.request_skip(req) is None:
+                tracker.track_page_view(req, 200, "text/html; charset=utf-8", request_checked=True)
+            return None
+
+        rows = [("baseline (build request)", timed(baseline, n, repeats))]
+        rows.append(("skipped by path", timed(skipped_path, n, repeats)))
+        rows.append(("skipped at response (JSON)", timed(skipped_response, n, repeats)))
+        rows.append(("tracked page view", timed(page_view, n, repeats)))
+        tracker.flush(30)
+        with api.down():
+            rows.append(("tracked page view, API down", timed(page_view, n, repeats)))
+        tracker.close(1)
+    base = rows[0][1]
+    print(f"{'case':32} {'us/request':>10} {'added us':>9}")
+    for name, us in rows:
+        print(f"{name:32} {us:10.2f} {us - base:9.2f}")
+    print(f"({n} requests x {repeats} repeats, medians; sent {tracker.stats().sent})")
+
+
+if __name__ == "__main__":
+    main()
