@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from . import RequestData, Tracker, __version__
 from .extract import Extractor
@@ -37,7 +38,9 @@ def demo() -> int:
     """Track a few requests and show what reaches a local stand-in of the Pirsch API."""
     real = bool(os.environ.get("PIRSCH_ACCESS_KEY") or os.environ.get("PIRSCH_CLIENT_ID"))
     with FakePirschAPI() as api:
-        options = {} if real else {"access_key": "pa_" + "d" * 45, "base_url": api.base_url}
+        options: dict[str, Any] = (
+            {} if real else {"access_key": "pa_" + "d" * 45, "base_url": api.base_url}
+        )
         tracker = Tracker(flush_interval=0.2, **options)
         target = (
             tracker.settings.base_url if real else f"the local fake Pirsch API at {api.base_url}"
