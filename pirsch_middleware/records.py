@@ -114,37 +114,29 @@ for _cls in (Session, Hit, Event):
 
 def check_tags(tags: Mapping[str, object]) -> dict[str, str]:
     """Tags as the API takes them; raises ``ValueError`` naming what is over a limit."""
-    if not isinstance(tags, Mapping):
-        raise ValueError(f"tags: expected a mapping of strings, got {tags!r}")
-    if len(tags) > MAX_TAGS:
-        raise ValueError(f"tags: at most {MAX_TAGS} tags, got {len(tags)}")
-    result = {}
-    for key, value in tags.items():
-        text = _scalar("tags", key, value)
-        if not isinstance(key, str) or not key or len(key) > MAX_TAG_LENGTH:
-            raise ValueError(f"tags: keys are 1 to {MAX_TAG_LENGTH} characters, got {key!r}")
-        if len(text) > MAX_TAG_LENGTH:
-            raise ValueError(
-                f"tags: values are at most {MAX_TAG_LENGTH} characters, got {len(text)} for {key!r}"
-            )
-        result[key] = text
-    return result
+    return _check_map("tags", tags, "tags", MAX_TAGS, MAX_TAG_LENGTH, MAX_TAG_LENGTH)
 
 
 def check_meta(meta: Mapping[str, object]) -> dict[str, str]:
     """Event metadata as the API takes it (values as strings); ``ValueError`` past a limit."""
-    if not isinstance(meta, Mapping):
-        raise ValueError(f"meta: expected a mapping of strings, got {meta!r}")
-    if len(meta) > MAX_META_PAIRS:
-        raise ValueError(f"meta: at most {MAX_META_PAIRS} pairs, got {len(meta)}")
+    return _check_map("meta", meta, "pairs", MAX_META_PAIRS, MAX_META_KEY, MAX_META_VALUE)
+
+
+def _check_map(
+    what: str, mapping: Mapping[str, object], unit: str, pairs: int, key_max: int, value_max: int
+) -> dict[str, str]:
+    if not isinstance(mapping, Mapping):
+        raise ValueError(f"{what}: expected a mapping of strings, got {mapping!r}")
+    if len(mapping) > pairs:
+        raise ValueError(f"{what}: at most {pairs} {unit}, got {len(mapping)}")
     result = {}
-    for key, value in meta.items():
-        text = _scalar("meta", key, value)
-        if not isinstance(key, str) or not key or len(key) > MAX_META_KEY:
-            raise ValueError(f"meta: keys are 1 to {MAX_META_KEY} characters, got {key!r}")
-        if len(text) > MAX_META_VALUE:
+    for key, value in mapping.items():
+        text = _scalar(what, key, value)
+        if not isinstance(key, str) or not key or len(key) > key_max:
+            raise ValueError(f"{what}: keys are 1 to {key_max} characters, got {key!r}")
+        if len(text) > value_max:
             raise ValueError(
-                f"meta: values are at most {MAX_META_VALUE} characters, got {len(text)} for {key!r}"
+                f"{what}: values are at most {value_max} characters, got {len(text)} for {key!r}"
             )
         result[key] = text
     return result
