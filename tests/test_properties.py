@@ -46,7 +46,9 @@ REQUESTS = st.builds(
     headers=HEADERS,
 )
 
-TRACKER = Tracker(make_settings(sync=False, enabled=True, max_queue_size=10))
+# Log-only (no credentials), with room for every example, so it never reports drops into
+# another test's captured log.
+TRACKER = Tracker(make_settings(max_queue_size=1_000_000))
 RESOLVER = IPResolver(make_settings().proxy_networks(), make_settings().ip_headers)
 
 
