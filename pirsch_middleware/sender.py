@@ -96,8 +96,8 @@ class Sender:
 
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until everything queued so far is delivered (or dropped); ``False`` on timeout."""
-        if self._settings.sync or (self._thread is None and not self._queue):
-            return True
+        if self._settings.sync or self._closed or (self._thread is None and not self._queue):
+            return True  # nothing can be waiting: inline delivery, closed, or never used
         marker = _Flush()
         self._queue.append(marker)
         if self._thread is None:

@@ -198,6 +198,7 @@ def test_close_stops_at_its_deadline_and_counts_the_rest(
     assert tracker.stats().dropped == {"shutdown": 10}
     assert not tracker.track_page_view(request())
     assert tracker.stats().dropped == {"shutdown": 10, "closed": 1}
+    assert tracker.flush(timeout=5)  # returns at once: nothing can be waiting any more
 
 
 def test_mixed_kinds_keep_their_order(api: FakePirschAPI, make_tracker: MakeTracker) -> None:
