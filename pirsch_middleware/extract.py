@@ -81,8 +81,10 @@ class Extractor:
         headers = request.headers
         for name in _PREFETCH_HEADERS:
             value = headers.get(name)
-            if value is not None and ("prefetch" in value.lower() or "preview" in value.lower()):
-                return "prefetch"
+            if value is not None:
+                value = value.lower()
+                if "prefetch" in value or "preview" in value:
+                    return "prefetch"
         return self.visitor_skip(request)
 
     def visitor_skip(self, request: RequestData) -> str | None:
