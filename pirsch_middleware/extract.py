@@ -60,7 +60,6 @@ class Extractor:
     """Turns :class:`RequestData` into page hits, events and sessions, or a reason to skip."""
 
     def __init__(self, settings: Settings) -> None:
-        self._settings = settings
         self._ip = IPResolver(settings.proxy_networks(), settings.ip_headers)
         self._is_bot = bot_matcher() if settings.exclude_bots else None
         self._respect_dnt = settings.respect_dnt
@@ -181,7 +180,7 @@ class Extractor:
         ip = self._ip.resolve(request.peer, headers)
         if ip is None:
             return "no_ip"
-        url = self._url(request, self._ip.trusts(request.peer))
+        url = self._url(request)
         if url is None:
             return "bad_host"
         get, cap = headers.get, _cap
@@ -212,19 +211,18 @@ class Extractor:
             **extra,
         )
 
-    @staticmethod
-    def _url(request: RequestData, trusted: bool) -> str | None:
+    def _url(self, request: RequestData) -> str | None:
         scheme, host = request.scheme.lower(), request.host
         if scheme not in ("http", "https"):
             scheme = "http"
-        if trusted:
-            headers = request.headers
-            proto = headers.get("x-forwarded-proto")
+        headers = request.headers
+        proto, forwarded_host = headers.get("x-forwarded-proto"), headers.get("x-forwarded-host")
+        # A proxy's view of scheme and host counts only from a trusted proxy.
+        if (proto or forwarded_host) and self._ip.trusts(request.peer):
             if proto:
                 proto = proto.partition(",")[0].strip().lower()
                 if proto in ("http", "https"):
                     scheme = proto
-            forwarded_host = headers.get("x-forwarded-host")
             if forwarded_host:
                 host = forwarded_host.partition(",")[0].strip()
         if not _HOST.match(host):
@@ -232,12 +230,8 @@ class Extractor:
         path = request.path or "/"
         if not _SAFE_PATH.match(path):
             path = quote(path, safe="/:@!$&'()*+,;=-._~%", errors="replace")
-        url = (
-            f"{scheme}://{host.lower()}{path}?{request.query}"
-            if request.query
-            else (f"{scheme}://{host.lower()}{path}")
-        )
-        return _cap(url, _MAX_URL)
+        url = f"{scheme}://{host.lower()}{path}"
+        return _cap(f"{url}?{request.query}" if request.query else url, _MAX_URL)
 
 
 def _referrer(query: str, headers: Mapping[str, str]) -> str | None:

@@ -183,7 +183,7 @@ class Sender:
                 item.done.set()
                 continue
             self._taken += 1
-            if batch and (item.kind != batch[0].kind or len(batch) >= self._batch_size):
+            if batch and item.kind != batch[0].kind:
                 self._send(batch)
                 batch = []
             batch.append(item)
@@ -269,7 +269,7 @@ class Sender:
             time.sleep(seconds)
 
     def _drop(self, batch: Sequence[Record], reason: str) -> None:
-        self._dropped.add(reason, len(batch))
+        self.count_drop(reason, len(batch))
 
     def count_drop(self, reason: str, n: int = 1) -> None:
         """Count records lost before they reached the queue."""

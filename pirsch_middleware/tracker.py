@@ -101,20 +101,18 @@ class Tracker:
         if not self._enabled:
             return False
         reason = self._extractor.response_skip(status, content_type)
-        if reason is None:
-            built = self._extractor.hit(
-                request,
-                _time.time() if time is None else time,
-                title=title,
-                tags=checked_tags,
-                screen_width=_size("screen_width", screen_width),
-                screen_height=_size("screen_height", screen_height),
-            )
-            if not isinstance(built, str):
-                return self._enqueue(built)
-            reason = built
-        self._skipped.add(reason)
-        return False
+        if reason is not None:
+            self._skipped.add(reason)
+            return False
+        built = self._extractor.hit(
+            request,
+            _time.time() if time is None else time,
+            title=title,
+            tags=checked_tags,
+            screen_width=_size("screen_width", screen_width),
+            screen_height=_size("screen_height", screen_height),
+        )
+        return self._enqueue_or_skip(built)
 
     def track_event(
         self,

@@ -24,7 +24,7 @@ __all__ = ["FakePirschAPI", "Received", "Reply"]
 MISSING_FIELDS = (
     "Missing required request parameters. The URL, IP address, and User-Agent must be set."
 )
-_KINDS = {"hit": "hit", "event": "event", "session": "session"}
+_KINDS = frozenset({"hit", "event", "session"})
 
 
 @dataclass(frozen=True)
