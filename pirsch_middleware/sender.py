@@ -76,14 +76,17 @@ class Sender:
 
     def put(self, record: Record) -> bool:
         """Queue a record; ``False`` when it was dropped (queue full, or closed). Never blocks."""
+        if self._closed:
+            self.count_drop("closed")
+            return False
         if self._settings.sync:
             with self._lock:
                 self._taken += 1
                 self._deliver([record])
             return True
         queue = self._queue
-        if len(queue) >= self._max_queue or self._closed:
-            self._dropped.add("closed" if self._closed else "queue_full")
+        if len(queue) >= self._max_queue:
+            self.count_drop("queue_full")
             return False
         queue.append(record)
         if self._thread is None:

@@ -223,6 +223,10 @@ def test_sync_mode_sends_inline(api: FakePirschAPI, make_tracker: MakeTracker) -
     assert paths(api) == ["/now"]
     assert tracker._sender._thread is None  # no worker thread in sync mode
     assert tracker.stats().sent == 1
+    tracker.close()
+    assert not tracker.track_page_view(request("/after-close"))
+    assert tracker.stats().dropped == {"closed": 1}
+    assert paths(api) == ["/now"]
 
 
 def test_without_credentials_records_are_logged(
