@@ -8,11 +8,13 @@ Rows (medians of the repeats, microseconds per request):
 - skipped at response: request_skip, then a JSON response;
 - tracked page view: request_skip + track_page_view with the sender queueing the hit against
   a local fake API;
-- tracked page view, API down: the same while connections are refused (queue bound reached).
+- tracked page view, API down: the same while connections are refused (queue bound reached);
+- tracked page view, new user agent each time: bot detection and its cache miss every time.
 """
 
 from __future__ import annotations
 
+import itertools
 import statistics
 import sys
 import time
@@ -39,8 +41,11 @@ HEADERS = [
 ]
 
 
-def make(path: str) -> RequestData:
-    return RequestData("GET", "https", "example.com", path, "a=1", "203.0.113.7", dict(HEADERS))
+def make(path: str, user_agent: str | None = None) -> RequestData:
+    headers = dict(HEADERS)
+    if user_agent is not None:
+        headers["user-agent"] = user_agent
+    return RequestData("GET", "https", "example.com", path, "a=1", "203.0.113.7", headers)
 
 
 def timed(fn: Callable[[int], object], n: int, repeats: int) -> float:
@@ -77,10 +82,19 @@ def main() -> None:
                 tracker.track_page_view(req, 200, "text/html; charset=utf-8", request_checked=True)
             return None
 
+        def new_agent(i: int) -> object:
+            agent = f"{HEADERS[1][1]} Build/{next(serial)}"
+            req = make("/page", agent)
+            if tracker.request_skip(req) is None:
+                tracker.track_page_view(req, 200, "text/html; charset=utf-8", request_checked=True)
+            return None
+
+        serial = itertools.count()
         rows = [("baseline (build request)", timed(baseline, n, repeats))]
         rows.append(("skipped by path", timed(skipped_path, n, repeats)))
         rows.append(("skipped at response (JSON)", timed(skipped_response, n, repeats)))
         rows.append(("tracked page view", timed(page_view, n, repeats)))
+        rows.append(("tracked, new user agent each", timed(new_agent, n, repeats)))
         tracker.flush(30)
         with api.down():
             rows.append(("tracked page view, API down", timed(page_view, n, repeats)))
