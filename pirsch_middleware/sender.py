@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import logging
 import os
 import random
 import threading
@@ -246,6 +247,8 @@ class Sender:
 
     def _post(self, batch: Sequence[Record]) -> None:
         if self._factory is None:
+            if not logger.isEnabledFor(logging.INFO):
+                return  # nobody reads it: skip the JSON
             for record in batch:
                 logger.info(
                     "pirsch_middleware: would send %s %s",
