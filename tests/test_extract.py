@@ -242,3 +242,24 @@ def test_event_and_session_records() -> None:
         "sec_ch_ua_mobile",
         "sec_ch_ua_platform",
     }
+
+
+@pytest.mark.parametrize(
+    ("path", "excluded"),
+    [
+        ("/user/42/settings", True),
+        ("/user/42/profile", False),
+        ("/v1/x", True),
+        ("/v12/x", False),
+        ("/files/report.PDF", False),  # globs are case-sensitive, as fnmatch.translate is
+        ("/files/report.pdf", True),
+        ("/exact", True),
+        ("/exact/", False),
+        ("/prefix-and-more", True),
+    ],
+)
+def test_every_kind_of_glob(path: str, excluded: bool) -> None:
+    ex = Extractor(
+        settings(exclude_paths=["/user/*/settings", "/v?/*", "*.pdf", "/exact", "/prefix*"])
+    )
+    assert ex.path_excluded(path) is excluded
