@@ -4,14 +4,25 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
+from functools import lru_cache
 
 _FRACTION = re.compile(r"(\.\d{1,6})\d*")
 
 
 def format_time(timestamp: float) -> str:
     """Unix seconds as RFC 3339 in UTC with milliseconds, as the batch endpoints take it."""
-    moment = datetime.fromtimestamp(timestamp, timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    second = int(timestamp // 1)
+    # Rounded to microseconds first, as datetime.fromtimestamp does, then cut to milliseconds.
+    microsecond = round((timestamp - second) * 1_000_000)
+    if microsecond >= 1_000_000:
+        second, microsecond = second + 1, 0
+    return f"{_second(second)}.{microsecond // 1000:03d}Z"
+
+
+@lru_cache(maxsize=256)
+def _second(second: int) -> str:
+    # Records arrive in bursts within the same seconds: format each second once.
+    return datetime.fromtimestamp(second, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def parse_time(text: str) -> datetime:

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pirsch_middleware._time import format_time, parse_time
+
+
+def reference(timestamp: float) -> str:
+    moment = datetime.fromtimestamp(timestamp, timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+@given(st.floats(min_value=0, max_value=4_000_000_000, allow_nan=False))
+def test_format_time_matches_datetime(timestamp: float) -> None:
+    assert format_time(timestamp) == reference(timestamp)
+
+
+def test_format_time_examples() -> None:
+    assert format_time(1_700_000_000.123) == "2023-11-14T22:13:20.123Z"
+    assert format_time(1_700_000_000.9999996) == "2023-11-14T22:13:21.000Z"
+
+
+def test_parse_time_reads_nanoseconds_and_z() -> None:
+    moment = parse_time("2020-12-12T00:11:39.903607271Z")
+    assert moment == datetime(2020, 12, 12, 0, 11, 39, 903607, tzinfo=timezone.utc)
+    assert parse_time("2021-05-12T00:00:00Z").tzinfo is not None
