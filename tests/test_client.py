@@ -198,3 +198,33 @@ def test_client_repr_shows_no_secret() -> None:
     client = PirschClient(access_key=ACCESS_KEY, base_url="https://api.test")
     assert ACCESS_KEY not in repr(client)
     client.close()
+
+
+def test_retry_after_as_an_http_date(api: FakePirschAPI) -> None:
+    import time
+    from email.utils import formatdate
+
+    api.fail_next(Reply(503, None, {"Retry-After": formatdate(time.time() + 30, usegmt=True)}))
+    with PirschClient(access_key=ACCESS_KEY, base_url=api.base_url) as client:
+        with pytest.raises(PirschError) as info:
+            client.hit(HIT)
+    assert info.value.retry_after is not None
+    assert 25 <= info.value.retry_after <= 31
+
+
+def test_unreadable_retry_after_is_ignored(api: FakePirschAPI) -> None:
+    api.fail_next(Reply(429, None, {"Retry-After": "soon"}))
+    with PirschClient(access_key=ACCESS_KEY, base_url=api.base_url) as client:
+        with pytest.raises(PirschError) as info:
+            client.hit(HIT)
+    assert info.value.retry_after is None
+
+
+def test_a_given_http_client_is_used_and_left_open(api: FakePirschAPI) -> None:
+    http = httpx.Client(headers={"X-Test": "1"})
+    client = PirschClient(access_key=ACCESS_KEY, base_url=api.base_url, http_client=http)
+    client.hit(HIT)
+    client.close()
+    assert not http.is_closed
+    http.close()
+    assert len(api.hits) == 1

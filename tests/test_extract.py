@@ -263,3 +263,11 @@ def test_every_kind_of_glob(path: str, excluded: bool) -> None:
         settings(exclude_paths=["/user/*/settings", "/v?/*", "*.pdf", "/exact", "/prefix*"])
     )
     assert ex.path_excluded(path) is excluded
+
+
+def test_join_headers_lowercases_and_joins_repeats() -> None:
+    from pirsch_middleware.request import join_headers
+
+    assert join_headers(
+        [("X-Forwarded-For", "1.1.1.1"), ("User-Agent", "UA"), ("x-forwarded-for", "2.2.2.2")]
+    ) == {"x-forwarded-for": "1.1.1.1, 2.2.2.2", "user-agent": "UA"}

@@ -57,7 +57,7 @@ def test_nothing_lost_or_duplicated_across_failures(
         base_url=api.base_url,
         batch_size=5,
         flush_interval=0.02,
-        max_retries=50,
+        max_retries=500,  # the fast test backoff (<= 50 ms) must outlast 2.5 s down
     )
     api.fail_next(Reply(503), Reply(502), Reply(500, {"validation": {}, "error": ["db down"]}))
     track(tracker, 10, 0)
@@ -72,7 +72,7 @@ def test_nothing_lost_or_duplicated_across_failures(
     assert tracker.flush(timeout=10)
     with api.down():
         track(tracker, 10, 30)
-        time.sleep(1.5)
+        time.sleep(2.5)
         track(tracker, 10, 40)
     assert tracker.flush(timeout=10)
     assert paths(api) == [f"/p/{i}" for i in range(50)]
@@ -267,3 +267,33 @@ def test_before_send_error_never_reaches_the_caller(
     tracker = make_tracker(api, before_send=broken)
     assert tracker.track_page_view(request()) is False
     assert tracker.stats().dropped == {"before_send_error": 1}
+
+
+def test_secrets_never_reach_the_log(
+    api: FakePirschAPI, make_tracker: MakeTracker, caplog: pytest.LogCaptureFixture
+) -> None:
+    from .conftest import CLIENT_ID
+
+    wrong_secret = "z" * 64
+    with caplog.at_level(logging.DEBUG):
+        tracker = make_tracker(
+            None,
+            client_id=CLIENT_ID,
+            client_secret=wrong_secret,
+            base_url=api.base_url,
+            max_retries=1,
+        )
+        track(tracker, 3)
+        assert tracker.flush(timeout=5)
+        keyed = make_tracker(api, access_key="pa_" + "q" * 45)
+        api.fail_next(Reply(400, {"validation": {}, "error": ["nope"]}))
+        track(keyed, 1)
+        assert keyed.flush(timeout=5)
+        tracker.close(timeout=2)
+        keyed.close(timeout=2)
+    text = "\n".join(r.getMessage() + str(r.exc_info or "") for r in caplog.records)
+    assert "refused the credentials" in text  # the failure was logged ...
+    assert wrong_secret not in text  # ... without the secret
+    assert "q" * 45 not in text
+    assert wrong_secret not in repr(tracker)
+    assert "q" * 45 not in repr(keyed)
