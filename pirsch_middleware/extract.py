@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Mapping
+from sys import intern
 from typing import TypeVar
 from urllib.parse import parse_qs, quote
 
@@ -54,6 +55,15 @@ _MAX_HEADER = 1024
 
 def _cap(value: str | None, limit: int = _MAX_HEADER) -> str | None:
     return value if value is None or len(value) <= limit else value[:limit]
+
+
+def _shared(value: str | None, limit: int = _MAX_HEADER) -> str | None:
+    """Capped, and one object for equal values: a server decodes each request's headers into new
+    strings, and a queue of 50,000 records would otherwise hold 50,000 copies of the same user
+    agent. Interned strings are freed with their last record, so this cannot grow without bound."""
+    if value is None:
+        return None
+    return intern(value if len(value) <= limit else value[:limit])
 
 
 class Extractor:
@@ -201,24 +211,24 @@ class Extractor:
         url = self._url(request)
         if url is None:
             return "bad_host"
-        get, cap = headers.get, _cap
+        get, cap, shared = headers.get, _cap, _shared
         # Spelled out rather than looped: this runs on every page view.
         return cls(
             ip=ip,
-            user_agent=cap(get("user-agent", "").strip()) or "",
+            user_agent=shared(get("user-agent", "").strip()) or "",
             time=time,
             url=url,
-            accept_language=cap(get("accept-language")),
-            referrer=cap(_referrer(request.query, headers), 2048),
+            accept_language=shared(get("accept-language")),
+            referrer=shared(_referrer(request.query, headers), 2048),
             title=cap(" ".join(title.split()), MAX_TITLE) if title else None,
             screen_width=screen_width,
             screen_height=screen_height,
             tags=tags or None,
             disable_bot_filter=self._disable_bot_filter,
-            sec_ch_ua=cap(get("sec-ch-ua")),
-            sec_ch_ua_mobile=cap(get("sec-ch-ua-mobile")),
-            sec_ch_ua_platform=cap(get("sec-ch-ua-platform")),
-            sec_ch_ua_platform_version=cap(get("sec-ch-ua-platform-version")),
+            sec_ch_ua=shared(get("sec-ch-ua")),
+            sec_ch_ua_mobile=shared(get("sec-ch-ua-mobile")),
+            sec_ch_ua_platform=shared(get("sec-ch-ua-platform")),
+            sec_ch_ua_platform_version=shared(get("sec-ch-ua-platform-version")),
             sec_ch_width=cap(get("sec-ch-width")),
             sec_ch_viewport_width=cap(get("sec-ch-viewport-width")),
             dnt=cap(get("dnt")),

@@ -11,8 +11,11 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.mark.parametrize(("script", "args"), [("core.py", ["50", "1"]), ("bots.py", ["5"])])
-def test_benchmark_runs(script: str, args: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("script", "args", "unit"),
+    [("core.py", ["50", "1"], "us"), ("bots.py", ["5"], "us"), ("memory.py", ["100"], "MB")],
+)
+def test_benchmark_runs(script: str, args: list[str], unit: str) -> None:
     result = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / script), *args],
         capture_output=True,
@@ -21,4 +24,4 @@ def test_benchmark_runs(script: str, args: list[str]) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert "us" in result.stdout
+    assert unit in result.stdout

@@ -271,3 +271,17 @@ def test_join_headers_lowercases_and_joins_repeats() -> None:
     assert join_headers(
         [("X-Forwarded-For", "1.1.1.1"), ("User-Agent", "UA"), ("x-forwarded-for", "2.2.2.2")]
     ) == {"x-forwarded-for": "1.1.1.1, 2.2.2.2", "user-agent": "UA"}
+
+
+def test_repeated_header_values_are_held_once() -> None:
+    # Each request decodes its headers into new strings; queued records must not keep copies.
+    first = request(
+        headers={"user-agent": "".join(["Mozilla/5.0 ", "X"]), "accept-language": "de-DE"}
+    )
+    second = request(
+        headers={"user-agent": "".join(["Mozilla/5.0 ", "X"]), "accept-language": "de-" + "DE"}
+    )
+    assert first.headers["user-agent"] is not second.headers["user-agent"]
+    a, b = hit(first), hit(second)
+    assert a.user_agent is b.user_agent
+    assert a.accept_language is b.accept_language

@@ -1,0 +1,62 @@
+"""Peak RSS growth while page views are tracked with the Pirsch API down, at the default queue
+bound. Every request gets freshly decoded header strings, as under a real server.
+
+Run: python benchmarks/memory.py [page views]
+"""
+
+from __future__ import annotations
+
+import resource
+import sys
+
+from pirsch_middleware import RequestData, Tracker
+from pirsch_middleware.testing import FakePirschAPI
+
+HEADERS = {
+    "user-agent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
+    "(KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+    "accept-language": "de-DE,de;q=0.9,en;q=0.8",
+    "referer": "https://news.example.org/",
+    "sec-ch-ua": '"Chromium";v="131", "Not_A Brand";v="24"',
+    "sec-ch-ua-mobile": "?0",
+    "sec-ch-ua-platform": '"Windows"',
+    "cookie": "session=abc123; theme=dark",
+}
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+    with FakePirschAPI() as api:
+        tracker = Tracker(access_key="pa_" + "m" * 45, base_url=api.base_url, environ={})
+        bound = tracker.settings.max_queue_size
+        with api.down():
+            tracker.track_page_view(
+                RequestData("GET", "https", "example.com", "/", "", None, HEADERS)
+            )
+            start = peak_mb()
+            at_bound = start
+            for i in range(n):
+                # New string objects with equal text, as a server decodes them per request.
+                headers = {k: (v + " ")[:-1] for k, v in HEADERS.items()}
+                request = RequestData(
+                    "GET", "https", "example.com", f"/p/{i}", "a=1", "203.0.113.7", headers
+                )
+                tracker.track_page_view(request)
+                if i == 2 * bound:
+                    at_bound = peak_mb()
+            end = peak_mb()
+        stats = tracker.stats()
+        tracker.close(0.5)
+    print(f"{n} page views, API down, max_queue_size {bound}")
+    if n > 2 * bound:
+        print(f"peak RSS growth after {2 * bound} views: {at_bound - start:6.1f} MB")
+    print(f"peak RSS growth after {n} views: {end - start:6.1f} MB")
+    print(f"pending {stats.pending}, dropped {stats.dropped}")
+
+
+if __name__ == "__main__":
+    main()
