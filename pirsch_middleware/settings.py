@@ -153,6 +153,9 @@ class Settings:
                 raise ConfigurationError(
                     name, "a non-empty string or None", value, secret=name in _SECRETS
                 )
+            if value is not None:
+                # A key pasted into an env file often brings a newline, which no header may hold.
+                self._set(name, value.strip())
         if self.client_id is None and self.client_secret and self.client_secret.startswith("pa_"):
             # The official SDKs take an access key in the secret's place when no id is given.
             self._set("access_key", self.access_key or self.client_secret)

@@ -122,3 +122,8 @@ def test_replace_validates_again() -> None:
     assert s.replace(batch_size=7).batch_size == 7
     with pytest.raises(ConfigurationError, match="batch_size"):
         s.replace(batch_size=-7)
+
+
+def test_credentials_lose_surrounding_whitespace() -> None:
+    s = Settings(environ={"PIRSCH_ACCESS_KEY": f" {ACCESS_KEY}\n"})
+    assert s.access_key == ACCESS_KEY
