@@ -4,6 +4,18 @@ from __future__ import annotations
 
 from ._version import __version__
 from .client import PirschClient
+from .context import (
+    OutsideRequestError,
+    current_request,
+    event,
+    exempt,
+    keep_alive,
+    set_tags,
+    set_title,
+    skip_page_view,
+    track_event,
+    tracked_request,
+)
 from .errors import ConfigurationError, PirschError
 from .extract import SKIP_REASONS
 from .records import Event, Hit, Record, Session
@@ -25,6 +37,7 @@ __all__ = [
     "ConfigurationError",
     "Event",
     "Hit",
+    "OutsideRequestError",
     "PirschClient",
     "PirschError",
     "Record",
@@ -34,4 +47,13 @@ __all__ = [
     "Stats",
     "Tracker",
     "__version__",
+    "current_request",
+    "event",
+    "exempt",
+    "keep_alive",
+    "set_tags",
+    "set_title",
+    "skip_page_view",
+    "track_event",
+    "tracked_request",
 ]

@@ -31,6 +31,8 @@ SKIP_REASONS = (
     "no_ip",  # no peer and no usable forwarding header
     "bad_host",  # a Host header that cannot be part of a URL
     "before_send",  # before_send returned None
+    "view",  # the view called skip_page_view() or is decorated with @exempt
+    "invalid",  # an event() or keep_alive() with arguments the API would refuse (logged)
     "disabled",  # enabled=False (returned, not counted)
 )
 

@@ -1,11 +1,38 @@
-"""The normalised request every adapter hands the core."""
+"""The normalised request every adapter hands the core, and builders from ASGI and WSGI input."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-__all__ = ["RequestData", "join_headers"]
+__all__ = ["HEADERS_READ", "RequestData", "asgi_request", "environ_request", "join_headers"]
+
+#: The request headers the core reads; WSGI and Django requests carry these (plus the configured
+#: ``ip_headers``) into :attr:`RequestData.headers`, ASGI requests carry all of theirs.
+HEADERS_READ: tuple[str, ...] = (
+    "user-agent",
+    "accept-language",
+    "referer",
+    "dnt",
+    "sec-ch-ua",
+    "sec-ch-ua-mobile",
+    "sec-ch-ua-platform",
+    "sec-ch-ua-platform-version",
+    "sec-ch-width",
+    "sec-ch-viewport-width",
+    "x-moz",
+    "x-purpose",
+    "purpose",
+    "sec-purpose",
+    "x-forwarded-proto",
+    "x-forwarded-host",
+    "cf-connecting-ip",
+    "true-client-ip",
+    "x-forwarded-for",
+    "forwarded",
+    "x-real-ip",
+)
 
 
 @dataclass(slots=True)
@@ -36,3 +63,87 @@ def join_headers(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
         else:
             headers[key] = value
     return headers
+
+
+def environ_keys(extra_headers: Iterable[str] = ()) -> tuple[tuple[str, str], ...]:
+    """``(environ key, header name)`` for every header the core reads, plus ``extra_headers``."""
+    names = dict.fromkeys([*HEADERS_READ, *(h.lower() for h in extra_headers)])
+    return tuple(("HTTP_" + name.upper().replace("-", "_"), name) for name in names)
+
+
+def environ_request(
+    environ: Mapping[str, Any],
+    keys: tuple[tuple[str, str], ...],
+    *,
+    path: str | None = None,
+    scheme: str | None = None,
+) -> RequestData:
+    """A :class:`RequestData` from a WSGI environ (or Django's ``request.META``).
+
+    Only the headers named in ``keys`` (see :func:`environ_keys`) are copied: looking up two dozen
+    keys is cheaper than walking every CGI variable of every request. ``path`` and ``scheme``
+    override what the environ says, for frameworks that already decoded them.
+    """
+    get = environ.get
+    headers = {}
+    for key, name in keys:
+        value = get(key)
+        if value is not None:
+            headers[name] = value
+    if path is None:
+        # PEP 3333 hands the path over as bytes decoded as latin-1; the URL wants the text.
+        raw = f"{get('SCRIPT_NAME', '')}{get('PATH_INFO', '')}"
+        try:
+            path = raw.encode("latin-1").decode("utf-8")
+        except UnicodeError:
+            path = raw.encode("latin-1", "replace").decode("utf-8", "replace")
+    host = get("HTTP_HOST")
+    if not host:
+        host = str(get("SERVER_NAME", ""))
+        port = str(get("SERVER_PORT", ""))
+        if port and port not in ("80", "443"):
+            host = f"{host}:{port}"
+    return RequestData(
+        str(get("REQUEST_METHOD", "GET")),
+        scheme or str(get("wsgi.url_scheme", "http")),
+        host,
+        path,
+        str(get("QUERY_STRING", "")),
+        get("REMOTE_ADDR") or None,
+        headers,
+    )
+
+
+def asgi_request(scope: Mapping[str, Any]) -> RequestData:
+    """A :class:`RequestData` from an ASGI HTTP scope."""
+    headers: dict[str, str] = {}
+    for raw_name, raw_value in scope.get("headers") or ():
+        name = raw_name.decode("latin-1").lower()
+        value = raw_value.decode("latin-1")
+        headers[name] = f"{headers[name]}, {value}" if name in headers else value
+    host = headers.get("host")
+    if not host:
+        server = scope.get("server")
+        if not server:
+            host = ""
+        elif server[1] in (None, 80, 443):
+            host = str(server[0])
+        else:
+            host = f"{server[0]}:{server[1]}"
+    # Servers disagree on whether "path" includes "root_path" (the spec says it does; older
+    # servers and apps mounted by hand do not): include it exactly once.
+    path = scope.get("path") or "/"
+    root = scope.get("root_path") or ""
+    if root and not path.startswith(root):
+        path = root.rstrip("/") + path
+    client = scope.get("client")
+    query = scope.get("query_string") or b""
+    return RequestData(
+        scope.get("method", "GET"),
+        scope.get("scheme") or "http",
+        host,
+        path,
+        query.decode("latin-1"),
+        client[0] if client else None,
+        headers,
+    )

@@ -78,6 +78,7 @@ _ENV = {
     "client_id": "PIRSCH_CLIENT_ID",
     "client_secret": "PIRSCH_CLIENT_SECRET",
     "base_url": "PIRSCH_BASE_URL",
+    "trusted_proxies": "PIRSCH_TRUSTED_PROXIES",
 }
 _SECRETS = frozenset({"access_key", "client_secret"})
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
@@ -105,6 +106,7 @@ class Settings:
     exclude_paths: Sequence[str | re.Pattern[str]] = DEFAULT_EXCLUDE_PATHS
     exclude_bots: bool = True
     disable_bot_filter: bool = False
+    read_title: bool = True
     should_track: Callable[[RequestData], bool] | None = None
     before_send: Callable[[Record], Record | None] | None = None
     batch_size: int = 100
@@ -132,13 +134,24 @@ class Settings:
         set_("batch_size", _integer("batch_size", self.batch_size, 1, 10_000))
         set_("max_queue_size", _integer("max_queue_size", self.max_queue_size, 1, 10_000_000))
         set_("max_retries", _integer("max_retries", self.max_retries, 0, 1_000))
-        for name in ("enabled", "respect_dnt", "exclude_bots", "disable_bot_filter", "sync"):
+        for name in (
+            "enabled",
+            "respect_dnt",
+            "exclude_bots",
+            "disable_bot_filter",
+            "read_title",
+            "sync",
+        ):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigurationError(name, "True or False", getattr(self, name))
         for name in ("should_track", "before_send"):
             value = getattr(self, name)
             if value is not None and not callable(value):
                 raise ConfigurationError(name, "a callable or None", value)
+        proxies = env.get(_ENV["trusted_proxies"])
+        if self.trusted_proxies is DEFAULT_TRUSTED_PROXIES and proxies is not None:
+            # A comma-separated list; an empty value trusts no proxy.
+            set_("trusted_proxies", tuple(p.strip() for p in proxies.split(",") if p.strip()))
         set_("trusted_proxies", tuple(str(n) for n in self.proxy_networks()))
         set_("ip_headers", _check_headers(self.ip_headers))
         set_("exclude_paths", _check_excludes(self.exclude_paths))
@@ -200,6 +213,21 @@ class Settings:
                     "trusted_proxies", "CIDR networks such as '10.0.0.0/8' or '::1'", item
                 ) from None
         return tuple(networks)
+
+    @classmethod
+    def option_names(cls) -> frozenset[str]:
+        """The names a framework's configuration may use (all fields but ``environ``)."""
+        return frozenset(f.name for f in dataclasses.fields(cls)) - {"environ"}
+
+    @classmethod
+    def check_names(cls, options: Mapping[str, object], source: str) -> None:
+        """Raise :class:`ConfigurationError` for a key of ``options`` that names no option."""
+        names = cls.option_names()
+        for key in options:
+            if key not in names:
+                raise ConfigurationError(
+                    source, f"option names among {', '.join(sorted(names))}", key
+                )
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with some options changed, validated like the original."""

@@ -161,6 +161,10 @@ class Tracker:
         built = self._extractor.session(request, _time.time() if time is None else time)
         return self._enqueue_or_skip(built)
 
+    def count_skip(self, reason: str) -> None:
+        """Count a record not sent for a reason an adapter decided (see ``SKIP_REASONS``)."""
+        self._skipped.add(reason)
+
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until everything queued so far is delivered; ``False`` if ``timeout`` passed."""
         return self._sender.flush(timeout)

@@ -69,6 +69,8 @@ class FakePirschAPI:
         self.tokens_issued = 0
         self.delay = 0.0
         self.reject: Callable[[str, dict[str, Any]], str | None] | None = None
+        #: Called (in the server's thread) with each record the fake API accepts.
+        self.on_receive: Callable[[Received], None] | None = None
         self._replies: list[Reply] = []
         self._tokens: dict[str, float] = {}
         self._lock = threading.Lock()
@@ -236,8 +238,12 @@ class FakePirschAPI:
             problem = self._problem(kind, item, batch)
             if problem is not None:
                 return 400, problem, {}
+        accepted = [Received(kind, item, batch, token) for item in items]
         with self._lock:
-            self.received.extend(Received(kind, item, batch, token) for item in items)
+            self.received.extend(accepted)
+        if self.on_receive is not None:
+            for record in accepted:
+                self.on_receive(record)
         return 200, None, {}
 
     def _problem(self, kind: str, item: dict[str, Any], batch: bool) -> dict[str, Any] | None:

@@ -1,0 +1,338 @@
+"""The request being tracked, and what a view can do with it: events, keep-alives, title, tags.
+
+Every middleware puts a :class:`RequestContext` in a context variable for the length of a
+request, so the helpers here work the same in every framework, in sync and async views, in
+Starlette's thread pool and in Django's sync views under ASGI (both copy the context).
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, TypeVar, cast
+
+from .extract import Extractor
+from .records import check_meta, check_tags
+from .request import RequestData
+from .stats import RateLimitedLog
+from .title import charset_of, find_title
+from .tracker import Tracker
+
+__all__ = [
+    "OutsideRequestError",
+    "RequestContext",
+    "current_request",
+    "event",
+    "exempt",
+    "keep_alive",
+    "set_tags",
+    "set_title",
+    "skip_page_view",
+    "track_event",
+    "tracked_request",
+]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+_current: ContextVar[RequestContext | None] = ContextVar("pirsch_request", default=None)
+_log = RateLimitedLog(30.0)
+
+
+class OutsideRequestError(RuntimeError):
+    """A helper that needs the current request was called outside a tracked request."""
+
+
+def report_error(where: str) -> None:
+    """Log a failure inside tracking (at most once per 30 s per place); it never reaches the app."""
+    _log.warning(where, "pirsch_middleware: tracking failed in %s", where, exc_info=True)
+
+
+class RequestContext:
+    """One request on its way through a middleware: decides its page view and holds its events.
+
+    The adapter calls :meth:`respond` at response start, :meth:`body` with the first body chunk
+    when ``respond`` asked for it (to read the title), and :meth:`finish` when the request ends.
+    Events a view emits before the page view is decided wait here, so Pirsch sees the page view
+    first and the events after it, as it would from its JavaScript snippet.
+    """
+
+    __slots__ = (
+        "_charset",
+        "_decided",
+        "_events",
+        "_status",
+        "_type",
+        "read_title",
+        "request",
+        "skip_reason",
+        "tags",
+        "time",
+        "title",
+        "tracker",
+    )
+
+    def __init__(self, tracker: Tracker, request: RequestData) -> None:
+        self.tracker = tracker
+        self.request = request
+        self.time = time.time()
+        self.title: str | None = None
+        self.tags: Mapping[str, object] | None = None
+        self.read_title = tracker.settings.read_title
+        self.skip_reason: str | None
+        try:
+            self.skip_reason = tracker.request_skip(request)
+        except Exception:  # a should_track predicate that raised
+            report_error("should_track")
+            self.skip_reason = "error"
+        self._decided = False
+        self._events: list[dict[str, Any]] | None = None
+        self._status: int | None = None
+        self._type: str | None = None
+        self._charset = "utf-8"
+
+    @property
+    def decided(self) -> bool:
+        """Whether the page view was queued or skipped (events are then sent at once)."""
+        return self._decided
+
+    def respond(self, status: int, content_type: str | None, encoded: bool = False) -> bool:
+        """The response starts; ``True`` asks for the first body chunk to read the title from."""
+        self._status, self._type = status, content_type
+        if (
+            not self.read_title
+            or encoded
+            or self.title is not None
+            or self.skip_reason is not None
+            or Extractor.response_skip(status, content_type) is not None
+        ):
+            self.finish()
+            return False
+        self._charset = charset_of(content_type)
+        return True
+
+    def body(self, chunk: bytes) -> None:
+        """The first chunk of the body: read the title, then decide."""
+        if not self._decided:
+            try:
+                self.title = find_title(chunk, self._charset)
+            except Exception:
+                report_error("title")
+            self.finish()
+
+    def finish(self) -> None:
+        """Queue the page view (if any) and the events that waited for it. Never raises."""
+        if self._decided:
+            return
+        self._decided = True
+        try:
+            if self._status is not None and self.skip_reason is None:
+                self.tracker.track_page_view(
+                    self.request,
+                    self._status,
+                    self._type,
+                    title=self.title,
+                    tags=self.tags,
+                    time=self.time,
+                    request_checked=True,
+                )
+        except Exception:
+            report_error("page view")
+        events, self._events = self._events, None
+        for options in events or ():
+            self._event(options)
+
+    def skip(self) -> None:
+        """This request is no page view, whatever its response."""
+        if self.skip_reason is None:
+            self.skip_reason = "view"
+            self.tracker.count_skip("view")
+
+    def add_event(self, options: dict[str, Any]) -> None:
+        options.setdefault("time", time.time())
+        if self._decided:
+            self._event(options)
+        elif self._events is None:
+            self._events = [options]
+        else:
+            self._events.append(options)
+
+    def _event(self, options: dict[str, Any]) -> None:
+        try:
+            self.tracker.track_event(self.request, **options)
+        except ValueError as error:
+            self.tracker.count_skip("invalid")
+            _log.warning("invalid", "pirsch_middleware: event not sent: %s", error)
+        except Exception:
+            report_error("event")
+
+
+@contextmanager
+def tracked_request(tracker: Tracker, request: RequestData) -> Iterator[RequestContext]:
+    """Make ``request`` the current tracked request inside the ``with`` block.
+
+    What the middleware does around each request; useful to call views that emit events from a
+    script or a test without a server.
+    """
+    context = RequestContext(tracker, request)
+    token = _current.set(context)
+    try:
+        yield context
+    finally:
+        _current.reset(token)
+        context.finish()
+
+
+def current() -> RequestContext:
+    context = _current.get()
+    if context is None:
+        raise OutsideRequestError(
+            "no tracked request: pirsch_middleware's event helpers work inside a request that "
+            "passed through a Pirsch middleware (ASGI, WSGI, Django or Flask), or inside "
+            "pirsch_middleware.tracked_request()"
+        )
+    return context
+
+
+def current_request() -> RequestData:
+    """The :class:`RequestData` of the request being tracked."""
+    return current().request
+
+
+def event(
+    name: str,
+    *,
+    meta: Mapping[str, object] | None = None,
+    duration: float | None = None,
+    non_interactive: bool = False,
+    title: str | None = None,
+    tags: Mapping[str, object] | None = None,
+) -> None:
+    """Send an event for the current request (after its page view, if it has one).
+
+    Arguments the API would refuse are logged and counted as skipped ``"invalid"``: an event
+    never raises into a view, except :class:`OutsideRequestError` outside a tracked request.
+    """
+    current().add_event(
+        {
+            "name": name,
+            "meta": meta,
+            "duration": duration,
+            "non_interactive": non_interactive,
+            "title": title,
+            "tags": tags,
+        }
+    )
+
+
+def keep_alive() -> None:
+    """Extend the visitor's session without a page view (Pirsch's session endpoint)."""
+    context = current()
+    try:
+        context.tracker.track_session(context.request)
+    except Exception:
+        report_error("keep_alive")
+
+
+def set_title(title: str) -> None:
+    """The title of the current request's page view (instead of the one read from the body)."""
+    current().title = str(title)
+
+
+def set_tags(tags: Mapping[str, object]) -> None:
+    """Tags of the current request's page view; tags the API would refuse are logged, not set."""
+    context = current()
+    try:
+        context.tags = check_tags(tags)
+    except ValueError as error:
+        context.tracker.count_skip("invalid")
+        _log.warning("invalid", "pirsch_middleware: tags not set: %s", error)
+
+
+def skip_page_view() -> None:
+    """The current request is no page view (its events are still sent)."""
+    current().skip()
+
+
+def exempt(view: _F) -> _F:
+    """Decorate a view (sync or async) whose requests are no page views."""
+    if inspect.iscoroutinefunction(view):
+
+        @functools.wraps(view)
+        async def exempt_async(*args: Any, **kwargs: Any) -> Any:
+            skip_page_view()
+            return await view(*args, **kwargs)
+
+        return cast(_F, exempt_async)
+
+    @functools.wraps(view)
+    def exempt_sync(*args: Any, **kwargs: Any) -> Any:
+        skip_page_view()
+        return view(*args, **kwargs)
+
+    return cast(_F, exempt_sync)
+
+
+def track_event(
+    name: str,
+    *,
+    meta: Mapping[str, object] | Callable[[Any], Mapping[str, object] | None] | None = None,
+    duration: float | bool | None = None,
+    non_interactive: bool = False,
+) -> Callable[[_F], _F]:
+    """Decorate a view (sync or async) to send an event each time it returns.
+
+    ``meta`` is a mapping, or a callable that receives the view's result and returns one;
+    ``duration=True`` measures the view in seconds. A view that raises sends no event. The
+    arguments are checked here, when the module defining the view is imported.
+    """
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError(f"track_event: name: expected a non-empty event name, got {name!r}")
+    if meta is not None and not callable(meta):
+        check_meta(meta)
+    if duration is not None and not isinstance(duration, bool | int | float):
+        raise ValueError(f"track_event: duration: expected seconds or True, got {duration!r}")
+    measure = duration is True
+
+    def emit(context: RequestContext, result: Any, started: float) -> None:
+        try:
+            values = meta(result) if callable(meta) else meta
+        except Exception:
+            report_error(f"the meta callable of track_event({name!r})")
+            values = None
+        seconds = time.perf_counter() - started if measure else duration or None
+        context.add_event(
+            {
+                "name": name,
+                "meta": values,
+                "duration": seconds,
+                "non_interactive": non_interactive,
+            }
+        )
+
+    def decorate(view: _F) -> _F:
+        if inspect.iscoroutinefunction(view):
+
+            @functools.wraps(view)
+            async def tracked_async(*args: Any, **kwargs: Any) -> Any:
+                context = current()
+                started = time.perf_counter()
+                result = await view(*args, **kwargs)
+                emit(context, result, started)
+                return result
+
+            return cast(_F, tracked_async)
+
+        @functools.wraps(view)
+        def tracked_sync(*args: Any, **kwargs: Any) -> Any:
+            context = current()
+            started = time.perf_counter()
+            result = view(*args, **kwargs)
+            emit(context, result, started)
+            return result
+
+        return cast(_F, tracked_sync)
+
+    return decorate

@@ -1,0 +1,70 @@
+"""Django system checks for ``settings.PIRSCH`` (``manage.py check``), with stable ids.
+
+- ``pirsch_middleware.E001``: ``PIRSCH`` is not a dict.
+- ``pirsch_middleware.E002``: ``PIRSCH`` has a key that names no option.
+- ``pirsch_middleware.E003``: an option has a value of the wrong form.
+- ``pirsch_middleware.W001``: no credentials, so hits are logged instead of sent.
+- ``pirsch_middleware.W002``: the middleware is not in ``MIDDLEWARE``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.conf import settings as django_settings
+from django.core.checks import Error, Warning
+
+from pirsch_middleware.errors import ConfigurationError
+from pirsch_middleware.settings import Settings
+
+from .conf import SETTING, pirsch_settings, raw_setting
+
+__all__ = ["check_settings"]
+
+MIDDLEWARE_PATH = "pirsch_middleware.django.PirschMiddleware"
+
+
+def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Error | Warning]:
+    """Check ``settings.PIRSCH`` and that the middleware is installed."""
+    problems: list[Error | Warning] = []
+    value = raw_setting()
+    if value is not None and not isinstance(value, Mapping):
+        problems.append(
+            Error(
+                f"{SETTING} must be a dict of pirsch_middleware options, got {value!r}.",
+                id="pirsch_middleware.E001",
+            )
+        )
+        return problems
+    unknown = sorted(str(k) for k in (value or {}) if k not in Settings.option_names())
+    if unknown:
+        problems.append(
+            Error(
+                f"{SETTING} has keys that name no option: {', '.join(unknown)}.",
+                hint="The options are listed in pirsch_middleware's README, under Settings.",
+                id="pirsch_middleware.E002",
+            )
+        )
+        return problems
+    try:
+        resolved = pirsch_settings(value)
+    except ConfigurationError as error:
+        problems.append(Error(f"{SETTING}: {error}", id="pirsch_middleware.E003"))
+        return problems
+    if resolved.enabled and resolved.auth_mode == "none":
+        problems.append(
+            Warning(
+                "No Pirsch credentials: page views are logged at INFO level, not sent.",
+                hint=f"Set {SETTING}['access_key'] or the PIRSCH_ACCESS_KEY environment variable.",
+                id="pirsch_middleware.W001",
+            )
+        )
+    if MIDDLEWARE_PATH not in getattr(django_settings, "MIDDLEWARE", ()):
+        problems.append(
+            Warning(
+                f"{MIDDLEWARE_PATH} is not in MIDDLEWARE: nothing is tracked.",
+                id="pirsch_middleware.W002",
+            )
+        )
+    return problems

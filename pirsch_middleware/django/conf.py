@@ -1,0 +1,29 @@
+"""``settings.PIRSCH``, read when asked for, so ``override_settings`` takes effect."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from django.conf import settings as django_settings
+
+from pirsch_middleware.errors import ConfigurationError
+from pirsch_middleware.settings import Settings
+
+__all__ = ["SETTING", "pirsch_settings", "raw_setting"]
+
+SETTING = "PIRSCH"
+
+
+def raw_setting() -> object:
+    """The ``PIRSCH`` value as Django has it now (``None`` when unset)."""
+    return getattr(django_settings, SETTING, None)
+
+
+def pirsch_settings(value: object) -> Settings:
+    """Validated settings from a ``PIRSCH`` value; :class:`ConfigurationError` when it is wrong."""
+    if value is None:
+        return Settings()
+    if not isinstance(value, Mapping):
+        raise ConfigurationError(SETTING, "a dict of pirsch_middleware options", value)
+    Settings.check_names(value, SETTING)
+    return Settings(**value)

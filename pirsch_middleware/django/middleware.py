@@ -1,0 +1,115 @@
+"""The Django middleware: one class for sync and async stacks, no thread hops."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.core.exceptions import ImproperlyConfigured
+
+from pirsch_middleware.context import RequestContext, _current, report_error
+from pirsch_middleware.errors import ConfigurationError
+from pirsch_middleware.request import environ_keys, environ_request
+from pirsch_middleware.title import TITLE_WINDOW
+from pirsch_middleware.tracker import Tracker
+
+from .conf import pirsch_settings, raw_setting
+
+__all__ = ["PirschMiddleware"]
+
+_KEEP = 4  # trackers kept for PIRSCH values seen (override_settings flips between a few)
+
+
+class PirschMiddleware:
+    """Tracks the requests a Django project serves as Pirsch page views.
+
+    Reads ``settings.PIRSCH`` when the server starts (a bad value raises ``ImproperlyConfigured``
+    then) and again whenever the setting object changes. Never touches ``request.user``.
+    """
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: Callable[[Any], Any]) -> None:
+        self.get_response = get_response
+        self.async_mode = iscoroutinefunction(get_response)
+        if self.async_mode:
+            markcoroutinefunction(self)
+        self._trackers: dict[int, tuple[object, Tracker, tuple[tuple[str, str], ...]]] = {}
+        self._lock = threading.Lock()
+        self._tracker_for(raw_setting())
+
+    @property
+    def tracker(self) -> Tracker:
+        """The tracker for the current ``settings.PIRSCH``."""
+        return self._tracker_for(raw_setting())[0]
+
+    def __call__(self, request: Any) -> Any:
+        if self.async_mode:
+            return self.__acall__(request)
+        context = self._context(request)
+        if context is None:
+            return self.get_response(request)
+        token = _current.set(context)
+        try:
+            response = self.get_response(request)
+        finally:
+            _current.reset(token)
+        _respond(context, response)
+        return response
+
+    async def __acall__(self, request: Any) -> Any:
+        context = self._context(request)
+        if context is None:
+            return await self.get_response(request)
+        token = _current.set(context)
+        try:
+            response = await self.get_response(request)
+        finally:
+            _current.reset(token)
+        _respond(context, response)
+        return response
+
+    def _context(self, request: Any) -> RequestContext | None:
+        try:
+            tracker, keys = self._tracker_for(raw_setting())
+            data = environ_request(request.META, keys, path=request.path, scheme=request.scheme)
+            return RequestContext(tracker, data)
+        except Exception:
+            report_error("the Django middleware")
+            return None
+
+    def _tracker_for(self, value: object) -> tuple[Tracker, tuple[tuple[str, str], ...]]:
+        entry = self._trackers.get(id(value))
+        if entry is not None and entry[0] is value:
+            return entry[1], entry[2]
+        with self._lock:
+            try:
+                tracker = Tracker(pirsch_settings(value))
+            except ConfigurationError as error:
+                raise ImproperlyConfigured(f"PIRSCH: {error}") from error
+            keys = environ_keys(tracker.settings.ip_headers)
+            if len(self._trackers) >= _KEEP:
+                _, old, _ = self._trackers.pop(next(iter(self._trackers)))
+                # Deliver what the old tracker holds without making this request wait.
+                threading.Thread(target=old.close, name="pirsch-close", daemon=True).start()
+            self._trackers[id(value)] = (value, tracker, keys)
+        return tracker, keys
+
+
+def _respond(context: RequestContext, response: Any) -> None:
+    try:
+        if context.respond(
+            response.status_code,
+            response.get("Content-Type"),
+            bool(response.get("Content-Encoding")),
+        ):
+            if getattr(response, "streaming", False):
+                context.finish()  # a streamed body is not read ahead
+            else:
+                context.body(response.content[:TITLE_WINDOW])
+    except Exception:
+        report_error("the Django middleware")
+    context.finish()

@@ -1,0 +1,64 @@
+"""Flask extension: ``Pirsch(app)`` or ``Pirsch()`` + ``init_app(app)``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, current_app, has_app_context
+
+from .context import exempt
+from .errors import ConfigurationError
+from .settings import Settings
+from .tracker import Tracker
+from .wsgi import PirschMiddleware
+
+__all__ = ["Pirsch"]
+
+PREFIX = "PIRSCH_"
+
+
+class Pirsch:
+    """Tracks a Flask app's page views with the WSGI middleware around ``app.wsgi_app``.
+
+    Options come from, highest first: per-view decorators (``@pirsch.exempt``,
+    ``@track_event``), keyword arguments to ``init_app``, keyword arguments to ``Pirsch()``,
+    ``PIRSCH_*`` keys in ``app.config`` (``PIRSCH_ACCESS_KEY``, ``PIRSCH_EXCLUDE_PATHS``, ...),
+    then the ``PIRSCH_*`` environment variables and defaults. The state of each app lives in
+    ``app.extensions["pirsch"]``, so one extension object can serve several apps.
+    """
+
+    #: Decorate a view whose requests are no page views.
+    exempt = staticmethod(exempt)
+
+    def __init__(self, app: Flask | None = None, **options: Any) -> None:
+        Settings.check_names(options, "Pirsch()")
+        self._options = options
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(self, app: Flask, **options: Any) -> None:
+        """Install the middleware on ``app``; bad configuration raises ``ConfigurationError``."""
+        if "pirsch" in app.extensions:
+            raise RuntimeError("Pirsch is already installed on this app")
+        Settings.check_names(options, "init_app()")
+        config = {}
+        names = Settings.option_names()
+        for key, value in app.config.items():
+            if key.startswith(PREFIX):
+                name = key[len(PREFIX) :].lower()
+                if name not in names:
+                    known = ", ".join(sorted(PREFIX + n.upper() for n in names))
+                    raise ConfigurationError("app.config", f"PIRSCH_* keys among {known}", key)
+                config[name] = value
+        tracker = Tracker(Settings(**{**config, **self._options, **options}))
+        middleware = PirschMiddleware(app.wsgi_app, tracker=tracker)
+        app.wsgi_app = middleware  # type: ignore[method-assign]
+        app.extensions["pirsch"] = middleware
+
+    @property
+    def tracker(self) -> Tracker:
+        """The tracker of the current app (needs an app context)."""
+        if not has_app_context():
+            raise RuntimeError("Pirsch.tracker needs an app context: use app.extensions['pirsch']")
+        middleware: PirschMiddleware = current_app.extensions["pirsch"]
+        return middleware.tracker

@@ -1,0 +1,53 @@
+"""The page title, read from the start of an HTML response body."""
+
+from __future__ import annotations
+
+import html
+import re
+
+__all__ = ["TITLE_WINDOW", "charset_of", "find_title"]
+
+#: How many bytes at the start of a body are searched; a title later than this is not read.
+TITLE_WINDOW = 8192
+
+_END = re.compile(rb"</title\s*>", re.IGNORECASE)
+_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_.:-]+)", re.IGNORECASE)
+
+
+def charset_of(content_type: str | None) -> str:
+    """The charset a Content-Type names, UTF-8 when it names none."""
+    if content_type and "charset" in content_type.lower():
+        found = _CHARSET.search(content_type)
+        if found:
+            return found.group(1)
+    return "utf-8"
+
+
+def find_title(chunk: bytes, charset: str = "utf-8") -> str | None:
+    """The text of the first ``<title>`` in the first :data:`TITLE_WINDOW` bytes, or ``None``.
+
+    Entities are decoded and whitespace collapsed. A title that is not closed inside the window is
+    not guessed at.
+    """
+    head = chunk[:TITLE_WINDOW]
+    start = head.find(b"<title")
+    if start < 0:
+        start = head.lower().find(b"<title")
+        if start < 0:
+            return None
+    # "<title>" or "<title lang=...>", but not "<titles>".
+    after = head[start + 6 : start + 7]
+    if after not in (b">", b" ", b"\t", b"\n", b"\r", b"/"):
+        return None
+    open_end = head.find(b">", start)
+    if open_end < 0:
+        return None
+    end = _END.search(head, open_end)
+    if end is None:
+        return None
+    try:
+        text = head[open_end + 1 : end.start()].decode(charset, "replace")
+    except LookupError:  # a charset Python does not know
+        text = head[open_end + 1 : end.start()].decode("utf-8", "replace")
+    title = " ".join(html.unescape(text).split())
+    return title or None
