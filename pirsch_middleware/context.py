@@ -164,7 +164,7 @@ class RequestContext:
             self.tracker.track_event(self.request, **options)
         except ValueError as error:
             self.tracker.count_skip("invalid")
-            _log.warning("invalid", "pirsch_middleware: event not sent: %s", error)
+            _log.warning("invalid event", "pirsch_middleware: event not sent: %s", error)
         except Exception:
             report_error("event")
 
@@ -248,7 +248,7 @@ def set_tags(tags: Mapping[str, object]) -> None:
         context.tags = check_tags(tags)
     except ValueError as error:
         context.tracker.count_skip("invalid")
-        _log.warning("invalid", "pirsch_middleware: tags not set: %s", error)
+        _log.warning("invalid tags", "pirsch_middleware: tags not set: %s", error)
 
 
 def skip_page_view() -> None:

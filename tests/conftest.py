@@ -72,3 +72,12 @@ def make_tracker() -> Iterator[Any]:
     yield make
     for tracker in made:
         tracker.close(timeout=2)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_log_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test sees the first report of each kind (reports are rate-limited per process)."""
+    from pirsch_middleware import context
+    from pirsch_middleware.stats import RateLimitedLog
+
+    monkeypatch.setattr(context, "_log", RateLimitedLog(30.0))

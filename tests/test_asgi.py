@@ -1,0 +1,341 @@
+"""The ASGI middleware through Starlette and FastAPI, and through raw ASGI calls."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.requests import Request
+from starlette.responses import (
+    HTMLResponse as StarletteHTML,
+)
+from starlette.responses import (
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.testclient import TestClient
+from starlette.websockets import WebSocket
+
+from pirsch_middleware import Tracker, event, keep_alive, set_title, track_event
+from pirsch_middleware.asgi import PirschMiddleware
+from pirsch_middleware.testing import FakePirschAPI
+
+from .conftest import BROWSER_HEADERS, settings
+
+VISITOR = ("203.0.113.7", 50000)
+PAGE = "<!doctype html><html><head><title>Home &amp; more</title></head><body>hi</body></html>"
+
+
+async def home(request: Request) -> Response:
+    return StarletteHTML(PAGE)
+
+
+def sync_page(request: Request) -> Response:  # runs in Starlette's thread pool
+    set_title("Set in a thread")
+    event("Thread event", meta={"where": "thread pool"})
+    return StarletteHTML("<p>no title tag</p>")
+
+
+@track_event("Signup", meta={"plan": "pro"})
+async def signup(request: Request) -> Response:
+    return PlainTextResponse("thanks")
+
+
+async def json_api(request: Request) -> Response:
+    return JSONResponse({"ok": True})
+
+
+async def redirect(request: Request) -> Response:
+    return RedirectResponse("/", status_code=302)
+
+
+async def not_found(request: Request) -> Response:
+    return StarletteHTML("<title>Missing</title>", status_code=404)
+
+
+async def stylesheet(request: Request) -> Response:
+    return PlainTextResponse("body {}", media_type="text/css")
+
+
+async def socket(websocket: WebSocket) -> None:
+    await websocket.accept()
+    await websocket.send_text("hello")
+    await websocket.close()
+
+
+ROUTES = [
+    Route("/", home),
+    Route("/sync", sync_page),
+    Route("/signup", signup, methods=["POST"]),
+    Route("/api/items", json_api),
+    Route("/old", redirect),
+    Route("/missing", not_found),
+    Route("/static/site.css", stylesheet),
+    WebSocketRoute("/ws", socket),
+]
+
+
+def starlette_app(tracker: Tracker, *inner: Middleware) -> Starlette:
+    return Starlette(routes=ROUTES, middleware=[Middleware(PirschMiddleware, tracker=tracker), *inner])
+
+
+@pytest.fixture
+def tracker(api: FakePirschAPI, make_tracker: Any) -> Tracker:
+    return make_tracker(api, sync=True)  # delivered before the response returns
+
+
+def test_one_hit_per_page_view_and_none_for_the_rest(api: FakePirschAPI, tracker: Tracker) -> None:
+    with TestClient(starlette_app(tracker), client=VISITOR) as client:
+        assert client.get("/", headers=BROWSER_HEADERS).status_code == 200
+        assert client.get("/static/site.css", headers=BROWSER_HEADERS).status_code == 200
+        assert client.get("/api/items", headers=BROWSER_HEADERS).status_code == 200
+        assert client.get("/old", headers=BROWSER_HEADERS, follow_redirects=False).status_code == 302
+        assert client.get("/missing", headers=BROWSER_HEADERS).status_code == 404
+        prefetch = {**BROWSER_HEADERS, "sec-purpose": "prefetch"}
+        assert client.get("/", headers=prefetch).status_code == 200
+        assert client.post("/signup", headers=BROWSER_HEADERS).status_code == 200
+    assert [(r.kind, r.body["url"]) for r in api.received] == [
+        ("hit", "http://testserver/"),
+        ("event", "http://testserver/signup"),
+    ]
+    hit = api.hits[0]
+    assert hit["title"] == "Home & more"
+    assert hit["ip"] == "203.0.113.7"
+    assert hit["user_agent"] == BROWSER_HEADERS["user-agent"]
+    assert hit["referrer"] == BROWSER_HEADERS["referer"]
+    assert api.events[0]["event_meta"] == {"plan": "pro"}
+    assert tracker.stats().skipped == {
+        "excluded_path": 1,
+        "content_type": 1,
+        "status": 2,
+        "prefetch": 1,
+        "method": 1,
+    }
+
+
+def test_sync_endpoint_in_thread_pool_reaches_the_request(
+    api: FakePirschAPI, tracker: Tracker
+) -> None:
+    with TestClient(starlette_app(tracker), client=VISITOR) as client:
+        assert client.get("/sync", headers=BROWSER_HEADERS).status_code == 200
+    assert [r.kind for r in api.received] == ["hit", "event"]
+    assert api.hits[0]["title"] == "Set in a thread"
+    assert api.events[0]["event_meta"] == {"where": "thread pool"}
+
+
+def test_visitor_ip_behind_a_trusted_proxy_and_forged_header_from_an_untrusted_peer(
+    api: FakePirschAPI, tracker: Tracker
+) -> None:
+    forwarded = {**BROWSER_HEADERS, "x-forwarded-for": "198.51.100.9"}
+    with TestClient(starlette_app(tracker), client=("10.0.0.5", 4000)) as proxy:
+        proxy.get("/", headers=forwarded)
+    with TestClient(starlette_app(tracker), client=VISITOR) as direct:
+        direct.get("/", headers=forwarded)
+    assert [h["ip"] for h in api.hits] == ["198.51.100.9", "203.0.113.7"]
+
+
+def test_fastapi_add_middleware_with_options(api: FakePirschAPI) -> None:
+    app = FastAPI()
+    app.add_middleware(PirschMiddleware, settings=settings(api, sync=True))
+
+    @app.get("/items/{item}", response_class=HTMLResponse)
+    def item(item: str) -> str:
+        event("Viewed", meta={"item": item})
+        keep_alive()
+        return f"<title>Item {item}</title>"
+
+    @app.post("/buy")
+    @track_event("Buy", meta=lambda result: {"total": result["total"]})
+    async def buy() -> dict[str, int]:
+        return {"total": 42}
+
+    with TestClient(app, client=VISITOR) as client:
+        assert client.get("/items/7", headers=BROWSER_HEADERS).text == "<title>Item 7</title>"
+        assert client.post("/buy", headers=BROWSER_HEADERS).json() == {"total": 42}
+        assert client.get("/openapi.json", headers=BROWSER_HEADERS).status_code == 200
+        layer: Any = app.middleware_stack
+        while not isinstance(layer, PirschMiddleware):
+            layer = layer.app
+    layer.tracker.close(1)
+    assert [r.kind for r in api.received] == ["session", "hit", "event", "event"]
+    assert api.hits[0]["title"] == "Item 7"
+    assert [e["event_meta"] for e in api.events] == [{"item": "7"}, {"total": "42"}]
+
+
+def test_lifespan_shutdown_flushes(api: FakePirschAPI, make_tracker: Any) -> None:
+    tracker = make_tracker(api, flush_interval=60)  # only the flush delivers in time
+    with TestClient(starlette_app(tracker), client=VISITOR) as client:
+        for _ in range(3):
+            client.get("/", headers=BROWSER_HEADERS)
+        assert api.received == []
+    assert len(api.hits) == 3
+
+
+def test_websocket_passes_through(api: FakePirschAPI, tracker: Tracker) -> None:
+    with TestClient(starlette_app(tracker), client=VISITOR) as client:
+        with client.websocket_connect("/ws", headers=BROWSER_HEADERS) as ws:
+            assert ws.receive_text() == "hello"
+    assert api.received == []
+    assert tracker.stats().skipped == {}
+
+
+def test_compressed_html_is_tracked_without_title(api: FakePirschAPI, tracker: Tracker) -> None:
+    app = starlette_app(tracker, Middleware(GZipMiddleware, minimum_size=10))
+    with TestClient(app, client=VISITOR) as client:
+        response = client.get("/", headers={**BROWSER_HEADERS, "accept-encoding": "gzip"})
+        assert response.headers["content-encoding"] == "gzip"
+    assert len(api.hits) == 1
+    assert "title" not in api.hits[0]
+
+
+def test_mounted_app_url_includes_root_path(api: FakePirschAPI, tracker: Tracker) -> None:
+    inner = Starlette(routes=[Route("/page", home)])
+    app = Starlette(
+        routes=[Mount("/blog", app=inner)], middleware=[Middleware(PirschMiddleware, tracker=tracker)]
+    )
+    with TestClient(app, client=VISITOR, root_path="/site") as client:
+        assert client.get("/site/blog/page", headers=BROWSER_HEADERS).status_code == 200
+    assert api.hits[0]["url"] == "http://testserver/site/blog/page"
+
+
+# Raw ASGI: what TestClient cannot show.
+
+
+def run(app: Any, scope: dict[str, Any], sent: list[dict[str, Any]] | None = None) -> list[Any]:
+    messages: list[Any] = [] if sent is None else sent
+    requests = [{"type": "http.request", "body": b"", "more_body": False}]
+
+    async def receive() -> dict[str, Any]:
+        if requests:
+            return requests.pop()
+        await asyncio.sleep(3600)  # no disconnect: streaming responses cancel this wait
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        messages.append(message)
+
+    asyncio.run(app(scope, receive, send))
+    return messages
+
+
+def http_scope(path: str = "/", **changes: Any) -> dict[str, Any]:
+    headers = [(k.encode(), v.encode()) for k, v in BROWSER_HEADERS.items()]
+    scope: dict[str, Any] = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "https",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"host", b"example.com"), *headers],
+        "client": VISITOR,
+        "server": ("127.0.0.1", 8000),
+    }
+    scope.update(changes)
+    return scope
+
+
+def test_streamed_page_is_tracked_when_its_first_chunk_passes(
+    api: FakePirschAPI, tracker: Tracker
+) -> None:
+    seen_at: list[int] = []
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b"<html><head><title>Live</title></head>"
+        seen_at.append(len(api.hits))  # the hit was sent before the rest of the body is made
+        await asyncio.sleep(0)
+        yield b"<body>more</body></html>"
+
+    async def stream(request: Request) -> Response:
+        return StreamingResponse(chunks(), media_type="text/html")
+
+    async def events(request: Request) -> Response:
+        async def ticks() -> AsyncIterator[bytes]:
+            seen_at.append(len(api.hits))
+            yield b"data: 1\n\n"
+
+        return StreamingResponse(ticks(), media_type="text/event-stream")
+
+    app = Starlette(routes=[Route("/", stream), Route("/events", events)])
+    run(PirschMiddleware(app, tracker=tracker), http_scope())
+    run(PirschMiddleware(app, tracker=tracker), http_scope("/events"))
+    assert seen_at == [1, 1]
+    assert api.hits[0]["title"] == "Live"
+    assert tracker.stats().skipped == {"content_type": 1}
+
+
+def test_missing_client_uses_the_forwarding_header_or_skips(
+    api: FakePirschAPI, tracker: Tracker
+) -> None:
+    app = PirschMiddleware(Starlette(routes=ROUTES), tracker=tracker)
+    sent = run(app, http_scope(client=None))
+    assert sent[0]["status"] == 200
+    assert tracker.stats().skipped == {"no_ip": 1}
+    forwarded = http_scope(client=None)
+    forwarded["headers"].append((b"x-forwarded-for", b"198.51.100.20"))
+    run(app, forwarded)
+    assert api.hits[0]["ip"] == "198.51.100.20"
+
+
+def test_tracking_failures_never_reach_the_app(
+    tracker: Tracker, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(*args: Any, **kwargs: Any) -> bool:
+        raise RuntimeError("tracker bug")
+
+    monkeypatch.setattr(tracker, "track_page_view", broken)
+    monkeypatch.setattr(tracker, "request_skip", broken)
+    app = PirschMiddleware(Starlette(routes=ROUTES), tracker=tracker)
+    with caplog.at_level(logging.WARNING, "pirsch_middleware"):
+        assert run(app, http_scope())[0]["status"] == 200
+        odd = http_scope(headers=[(b"host", None)])  # not even bytes
+        assert run(app, odd)[0]["status"] == 200
+    assert "tracking failed" in caplog.text
+
+
+def test_app_errors_reach_the_server_unchanged(tracker: Tracker) -> None:
+    async def crash(scope: Any, receive: Any, send: Any) -> None:
+        raise KeyError("app bug")
+
+    with pytest.raises(KeyError, match="app bug"):
+        run(PirschMiddleware(crash, tracker=tracker), http_scope())
+
+
+def test_other_scopes_pass_through_untouched(tracker: Tracker) -> None:
+    seen: list[Any] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        seen.append((scope["type"], send))
+
+    async def send(message: Any) -> None:
+        pass
+
+    async def receive() -> Any:
+        return {}
+
+    middleware = PirschMiddleware(app, tracker=tracker)
+    asyncio.run(middleware({"type": "websocket", "path": "/ws"}, receive, send))
+    assert seen == [("websocket", send)]
+
+
+def test_options_build_the_tracker(api: FakePirschAPI) -> None:
+    middleware = PirschMiddleware(
+        Starlette(), access_key="pa_" + "k" * 45, base_url=api.base_url, environ={}
+    )
+    assert middleware.tracker.settings.base_url == api.base_url
+    middleware.tracker.close(1)
