@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, Response, redirect
+from flask.typing import ResponseReturnValue
 
 from example_apps.pages import HOME, PRICING, SIGNED_UP, STYLESHEET
 from pirsch_middleware import track_event
@@ -37,7 +38,7 @@ def status() -> dict[str, bool]:
 
 
 @app.get("/old")
-def old() -> Response:
+def old() -> ResponseReturnValue:
     return redirect("/pricing", 301)
 
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .context import RequestContext, _current, report_error
 from .request import asgi_request
-from .settings import Settings
+from .settings import Settings, SettingsOptions
 from .tracker import Tracker
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["PirschMiddleware"]
 
@@ -37,7 +40,7 @@ class PirschMiddleware:
         *,
         tracker: Tracker | None = None,
         settings: Settings | None = None,
-        **options: Any,
+        **options: Unpack[SettingsOptions],
     ) -> None:
         self.app = app
         self.tracker = tracker if tracker is not None else Tracker(settings, **options)

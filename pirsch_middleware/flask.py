@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from flask import Flask, current_app, has_app_context
 
 from .context import exempt
-from .errors import ConfigurationError
-from .settings import Settings
+from .settings import Settings, SettingsOptions
 from .tracker import Tracker
 from .wsgi import PirschMiddleware
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["Pirsch"]
 
@@ -30,26 +32,20 @@ class Pirsch:
     #: Decorate a view whose requests are no page views.
     exempt = staticmethod(exempt)
 
-    def __init__(self, app: Flask | None = None, **options: Any) -> None:
+    def __init__(self, app: Flask | None = None, **options: Unpack[SettingsOptions]) -> None:
         Settings.check_names(options, "Pirsch()")
         self._options = options
         if app is not None:
             self.init_app(app)
 
-    def init_app(self, app: Flask, **options: Any) -> None:
+    def init_app(self, app: Flask, **options: Unpack[SettingsOptions]) -> None:
         """Install the middleware on ``app``; bad configuration raises ``ConfigurationError``."""
         if "pirsch" in app.extensions:
             raise RuntimeError("Pirsch is already installed on this app")
         Settings.check_names(options, "init_app()")
-        config = {}
-        names = Settings.option_names()
-        for key, value in app.config.items():
-            if key.startswith(PREFIX):
-                name = key[len(PREFIX) :].lower()
-                if name not in names:
-                    known = ", ".join(sorted(PREFIX + n.upper() for n in names))
-                    raise ConfigurationError("app.config", f"PIRSCH_* keys among {known}", key)
-                config[name] = value
+        config = {k: v for k, v in app.config.items() if k.startswith(PREFIX)}
+        Settings.check_names(config, "app.config", PREFIX)
+        config = {k[len(PREFIX) :].lower(): v for k, v in config.items()}
         tracker = Tracker(Settings(**{**config, **self._options, **options}))
         middleware = PirschMiddleware(app.wsgi_app, tracker=tracker)
         app.wsgi_app = middleware  # type: ignore[method-assign]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import ipaddress
 import math
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 from .errors import ConfigurationError
 
@@ -23,6 +24,7 @@ __all__ = [
     "DEFAULT_TRUSTED_PROXIES",
     "Network",
     "Settings",
+    "SettingsOptions",
 ]
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -82,6 +84,36 @@ _ENV = {
 }
 _SECRETS = frozenset({"access_key", "client_secret"})
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+
+
+class SettingsOptions(TypedDict, total=False):
+    """The options of :class:`Settings` as keyword arguments (``**options`` of the adapters), so
+    type checkers catch a misspelt option. Kept equal to the fields by a test."""
+
+    access_key: str | None
+    client_id: str | None
+    client_secret: str | None
+    base_url: str | None
+    timeout: float
+    enabled: bool
+    trusted_proxies: Sequence[str | Network]
+    ip_headers: Sequence[str]
+    respect_dnt: bool
+    exclude_paths: Sequence[str | re.Pattern[str]]
+    exclude_bots: bool
+    disable_bot_filter: bool
+    read_title: bool
+    should_track: Callable[[RequestData], bool] | None
+    before_send: Callable[[Record], Record | None] | None
+    batch_size: int
+    flush_interval: float
+    max_queue_size: int
+    max_retries: int
+    retry_backoff: float
+    retry_backoff_max: float
+    shutdown_timeout: float
+    sync: bool
+    environ: Mapping[str, str] | None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -216,18 +248,24 @@ class Settings:
 
     @classmethod
     def option_names(cls) -> frozenset[str]:
-        """The names a framework's configuration may use (all fields but ``environ``)."""
-        return frozenset(f.name for f in dataclasses.fields(cls)) - {"environ"}
+        """The names a framework's configuration may use."""
+        return frozenset(f.name for f in dataclasses.fields(cls))
 
     @classmethod
-    def check_names(cls, options: Mapping[str, object], source: str) -> None:
-        """Raise :class:`ConfigurationError` for a key of ``options`` that names no option."""
+    def check_names(cls, options: Mapping[str, object], source: str, prefix: str = "") -> None:
+        """Raise :class:`ConfigurationError` for a key of ``options`` that names no option.
+
+        ``prefix`` is how a framework's configuration spells the names (``"PIRSCH_"`` keys in
+        upper case for Flask).
+        """
         names = cls.option_names()
         for key in options:
-            if key not in names:
-                raise ConfigurationError(
-                    source, f"option names among {', '.join(sorted(names))}", key
-                )
+            name = key[len(prefix) :].lower() if prefix else key
+            if name not in names:
+                spelled = sorted((prefix + n.upper()) if prefix else n for n in names)
+                close = difflib.get_close_matches(str(key), spelled, 1)
+                example = close[0] if close else spelled[0]
+                raise ConfigurationError(source, f"the name of a setting, such as {example!r}", key)
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with some options changed, validated like the original."""

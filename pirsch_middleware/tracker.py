@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time as _time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING
 
 import httpx
 
@@ -13,8 +13,11 @@ from .extract import Extractor
 from .records import Record, check_meta, check_tags
 from .request import RequestData
 from .sender import REPORT_INTERVAL, Sender
-from .settings import Settings
+from .settings import Settings, SettingsOptions
 from .stats import Counts, RateLimitedLog, Stats, logger
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["Tracker"]
 
@@ -34,7 +37,7 @@ class Tracker:
         settings: Settings | None = None,
         *,
         transport: httpx.BaseTransport | None = None,
-        **options: Any,
+        **options: Unpack[SettingsOptions],
     ) -> None:
         if settings is None:
             settings = Settings(**options)

@@ -7,11 +7,12 @@ from typing import TYPE_CHECKING, Any
 
 from .context import RequestContext, _current, report_error
 from .request import environ_keys, environ_request
-from .settings import Settings
+from .settings import Settings, SettingsOptions
 from .tracker import Tracker
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+    from typing_extensions import Unpack
 
 __all__ = ["PirschMiddleware"]
 
@@ -32,7 +33,7 @@ class PirschMiddleware:
         *,
         tracker: Tracker | None = None,
         settings: Settings | None = None,
-        **options: Any,
+        **options: Unpack[SettingsOptions],
     ) -> None:
         self.app = app
         self.tracker = tracker if tracker is not None else Tracker(settings, **options)

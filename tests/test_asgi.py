@@ -88,12 +88,15 @@ ROUTES = [
 
 
 def starlette_app(tracker: Tracker, *inner: Middleware) -> Starlette:
-    return Starlette(routes=ROUTES, middleware=[Middleware(PirschMiddleware, tracker=tracker), *inner])
+    return Starlette(
+        routes=ROUTES, middleware=[Middleware(PirschMiddleware, tracker=tracker), *inner]
+    )
 
 
 @pytest.fixture
 def tracker(api: FakePirschAPI, make_tracker: Any) -> Tracker:
-    return make_tracker(api, sync=True)  # delivered before the response returns
+    made: Tracker = make_tracker(api, sync=True)
+    return made  # delivered before the response returns
 
 
 def test_one_hit_per_page_view_and_none_for_the_rest(api: FakePirschAPI, tracker: Tracker) -> None:
@@ -101,7 +104,9 @@ def test_one_hit_per_page_view_and_none_for_the_rest(api: FakePirschAPI, tracker
         assert client.get("/", headers=BROWSER_HEADERS).status_code == 200
         assert client.get("/static/site.css", headers=BROWSER_HEADERS).status_code == 200
         assert client.get("/api/items", headers=BROWSER_HEADERS).status_code == 200
-        assert client.get("/old", headers=BROWSER_HEADERS, follow_redirects=False).status_code == 302
+        assert (
+            client.get("/old", headers=BROWSER_HEADERS, follow_redirects=False).status_code == 302
+        )
         assert client.get("/missing", headers=BROWSER_HEADERS).status_code == 404
         prefetch = {**BROWSER_HEADERS, "sec-purpose": "prefetch"}
         assert client.get("/", headers=prefetch).status_code == 200
@@ -203,7 +208,8 @@ def test_compressed_html_is_tracked_without_title(api: FakePirschAPI, tracker: T
 def test_mounted_app_url_includes_root_path(api: FakePirschAPI, tracker: Tracker) -> None:
     inner = Starlette(routes=[Route("/page", home)])
     app = Starlette(
-        routes=[Mount("/blog", app=inner)], middleware=[Middleware(PirschMiddleware, tracker=tracker)]
+        routes=[Mount("/blog", app=inner)],
+        middleware=[Middleware(PirschMiddleware, tracker=tracker)],
     )
     with TestClient(app, client=VISITOR, root_path="/site") as client:
         assert client.get("/site/blog/page", headers=BROWSER_HEADERS).status_code == 200

@@ -130,9 +130,13 @@ def test_response_that_never_starts_sends_no_page_view_but_the_events(
     api: FakePirschAPI, make_tracker: Any
 ) -> None:
     tracker = make_tracker(api, sync=True)
-    with pytest.raises(ZeroDivisionError), tracked_request(tracker, request()):
+
+    def view() -> None:
         event("Before the crash")
-        1 / 0  # noqa: B018
+        raise ZeroDivisionError
+
+    with pytest.raises(ZeroDivisionError), tracked_request(tracker, request()):
+        view()
     assert [r.kind for r in api.received] == ["event"]
 
 

@@ -127,3 +127,11 @@ def test_replace_validates_again() -> None:
 def test_credentials_lose_surrounding_whitespace() -> None:
     s = Settings(environ={"PIRSCH_ACCESS_KEY": f" {ACCESS_KEY}\n"})
     assert s.access_key == ACCESS_KEY
+
+
+def test_settings_options_name_every_field() -> None:
+    import dataclasses
+
+    from pirsch_middleware.settings import SettingsOptions
+
+    assert list(SettingsOptions.__annotations__) == [f.name for f in dataclasses.fields(Settings)]

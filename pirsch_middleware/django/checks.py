@@ -18,7 +18,7 @@ from django.core.checks import Error, Warning
 from pirsch_middleware.errors import ConfigurationError
 from pirsch_middleware.settings import Settings
 
-from .conf import SETTING, pirsch_settings, raw_setting
+from .conf import SETTING, describe, pirsch_settings, raw_setting
 
 __all__ = ["check_settings"]
 
@@ -50,7 +50,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Error | Warni
     try:
         resolved = pirsch_settings(value)
     except ConfigurationError as error:
-        problems.append(Error(f"{SETTING}: {error}", id="pirsch_middleware.E003"))
+        problems.append(Error(describe(error), id="pirsch_middleware.E003"))
         return problems
     if resolved.enabled and resolved.auth_mode == "none":
         problems.append(

@@ -9,7 +9,7 @@ from django.conf import settings as django_settings
 from pirsch_middleware.errors import ConfigurationError
 from pirsch_middleware.settings import Settings
 
-__all__ = ["SETTING", "pirsch_settings", "raw_setting"]
+__all__ = ["SETTING", "describe", "pirsch_settings", "raw_setting"]
 
 SETTING = "PIRSCH"
 
@@ -27,3 +27,9 @@ def pirsch_settings(value: object) -> Settings:
         raise ConfigurationError(SETTING, "a dict of pirsch_middleware options", value)
     Settings.check_names(value, SETTING)
     return Settings(**value)
+
+
+def describe(error: ConfigurationError) -> str:
+    """The error's message, saying that it is about ``settings.PIRSCH``."""
+    text = str(error)
+    return text if error.setting.startswith(SETTING) else f"{SETTING}: {text}"

@@ -15,11 +15,38 @@ from pirsch_middleware.request import environ_keys, environ_request
 from pirsch_middleware.title import TITLE_WINDOW
 from pirsch_middleware.tracker import Tracker
 
-from .conf import pirsch_settings, raw_setting
+from .conf import describe, pirsch_settings, raw_setting
 
 __all__ = ["PirschMiddleware"]
 
 _KEEP = 4  # trackers kept for PIRSCH values seen (override_settings flips between a few)
+_Entry = tuple[object, Tracker, tuple[tuple[str, str], ...]]
+# One tracker per PIRSCH value for the process, whatever number of handlers Django builds (its
+# test clients build one per client): one sender thread, one connection pool.
+_trackers: dict[int, _Entry] = {}
+_lock = threading.Lock()
+
+
+def tracker_for(value: object) -> tuple[Tracker, tuple[tuple[str, str], ...]]:
+    """The tracker for a ``PIRSCH`` value, and the environ keys its requests need."""
+    entry = _trackers.get(id(value))
+    if entry is not None and entry[0] is value:
+        return entry[1], entry[2]
+    with _lock:
+        entry = _trackers.get(id(value))
+        if entry is not None and entry[0] is value:
+            return entry[1], entry[2]
+        try:
+            tracker = Tracker(pirsch_settings(value))
+        except ConfigurationError as error:
+            raise ImproperlyConfigured(describe(error)) from error
+        keys = environ_keys(tracker.settings.ip_headers)
+        if len(_trackers) >= _KEEP:
+            _, old, _ = _trackers.pop(next(iter(_trackers)))
+            # Deliver what the old tracker holds without making this request wait.
+            threading.Thread(target=old.close, name="pirsch-close", daemon=True).start()
+        _trackers[id(value)] = (value, tracker, keys)
+    return tracker, keys
 
 
 class PirschMiddleware:
@@ -37,14 +64,12 @@ class PirschMiddleware:
         self.async_mode = iscoroutinefunction(get_response)
         if self.async_mode:
             markcoroutinefunction(self)
-        self._trackers: dict[int, tuple[object, Tracker, tuple[tuple[str, str], ...]]] = {}
-        self._lock = threading.Lock()
-        self._tracker_for(raw_setting())
+        tracker_for(raw_setting())  # bad settings fail when the server starts
 
     @property
     def tracker(self) -> Tracker:
         """The tracker for the current ``settings.PIRSCH``."""
-        return self._tracker_for(raw_setting())[0]
+        return tracker_for(raw_setting())[0]
 
     def __call__(self, request: Any) -> Any:
         if self.async_mode:
@@ -74,29 +99,12 @@ class PirschMiddleware:
 
     def _context(self, request: Any) -> RequestContext | None:
         try:
-            tracker, keys = self._tracker_for(raw_setting())
+            tracker, keys = tracker_for(raw_setting())
             data = environ_request(request.META, keys, path=request.path, scheme=request.scheme)
             return RequestContext(tracker, data)
         except Exception:
             report_error("the Django middleware")
             return None
-
-    def _tracker_for(self, value: object) -> tuple[Tracker, tuple[tuple[str, str], ...]]:
-        entry = self._trackers.get(id(value))
-        if entry is not None and entry[0] is value:
-            return entry[1], entry[2]
-        with self._lock:
-            try:
-                tracker = Tracker(pirsch_settings(value))
-            except ConfigurationError as error:
-                raise ImproperlyConfigured(f"PIRSCH: {error}") from error
-            keys = environ_keys(tracker.settings.ip_headers)
-            if len(self._trackers) >= _KEEP:
-                _, old, _ = self._trackers.pop(next(iter(self._trackers)))
-                # Deliver what the old tracker holds without making this request wait.
-                threading.Thread(target=old.close, name="pirsch-close", daemon=True).start()
-            self._trackers[id(value)] = (value, tracker, keys)
-        return tracker, keys
 
 
 def _respond(context: RequestContext, response: Any) -> None:

@@ -1,0 +1,109 @@
+"""URLs and views of the Django project the Django tests drive."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    JsonResponse,
+    StreamingHttpResponse,
+)
+from django.urls import path
+from django.utils.functional import SimpleLazyObject
+from django.views.decorators.csrf import csrf_exempt
+
+from pirsch_middleware import event, exempt, set_title, track_event
+
+USER_LOADS: list[str] = []
+
+
+def _load_user() -> str:
+    USER_LOADS.append("loaded")  # a database query in a real project
+    return "user"
+
+
+class LazyUserMiddleware:
+    """Like AuthenticationMiddleware: request.user costs a query when touched."""
+
+    sync_capable = async_capable = True
+
+    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
+        self.get_response = get_response
+        if iscoroutinefunction(get_response):
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> Any:
+        request.user = SimpleLazyObject(_load_user)
+        return self.get_response(request)
+
+
+def page(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("<html><head><title>Django &amp; sync</title></head></html>")
+
+
+async def async_page(request: HttpRequest) -> HttpResponse:
+    await asyncio.sleep(0)
+    return HttpResponse("<title>Django async</title>")
+
+
+def with_event(request: HttpRequest) -> HttpResponse:
+    set_title("Chosen by the view")
+    event("Viewed", meta={"section": "docs"})
+    return HttpResponse("<p>no title tag</p>")
+
+
+@csrf_exempt
+@track_event("Signup", meta={"plan": "pro"})
+def signup(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("thanks")
+
+
+@csrf_exempt
+@track_event("Async signup")
+async def async_signup(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("thanks")
+
+
+@exempt
+def health(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("<title>ok</title>")
+
+
+def api(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"ok": True})
+
+
+def old(request: HttpRequest) -> HttpResponseRedirect:
+    return HttpResponseRedirect("/page")
+
+
+def stream(request: HttpRequest) -> StreamingHttpResponse:
+    def parts() -> Iterator[bytes]:
+        yield b"<title>Streamed</title>"
+        yield b"rest"
+
+    return StreamingHttpResponse(parts(), content_type="text/html")
+
+
+def stylesheet(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("body {}", content_type="text/css")
+
+
+urlpatterns = [
+    path("page", page),
+    path("async", async_page),
+    path("event", with_event),
+    path("signup", signup),
+    path("async-signup", async_signup),
+    path("health", health),
+    path("api", api),
+    path("old", old),
+    path("stream", stream),
+    path("static/site.css", stylesheet),
+]

@@ -1,0 +1,134 @@
+"""The Flask extension: the init_app contract, configuration precedence, exempt views."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from pirsch_middleware import ConfigurationError, track_event
+from pirsch_middleware.flask import Pirsch
+from pirsch_middleware.testing import FakePirschAPI
+from pirsch_middleware.wsgi import PirschMiddleware
+
+from .conftest import ACCESS_KEY, BROWSER_HEADERS
+
+VISITOR = {"REMOTE_ADDR": "203.0.113.7"}
+
+
+def make_app(api: FakePirschAPI | None = None, **config: Any) -> Flask:
+    app = Flask(__name__, static_folder=None)
+    if api is not None:
+        app.config.update(PIRSCH_ACCESS_KEY=ACCESS_KEY, PIRSCH_BASE_URL=api.base_url)
+    app.config.update(config)
+    return app
+
+
+@pytest.fixture(autouse=True)
+def _no_pirsch_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("ACCESS_KEY", "CLIENT_ID", "CLIENT_SECRET", "BASE_URL", "TRUSTED_PROXIES"):
+        monkeypatch.delenv(f"PIRSCH_{name}", raising=False)
+
+
+@pytest.fixture
+def closing() -> Any:
+    apps: list[Flask] = []
+    yield apps.append
+    for app in apps:
+        app.extensions["pirsch"].tracker.close(2)
+
+
+def test_extension_tracks_pages_and_exempt_views(api: FakePirschAPI, closing: Any) -> None:
+    app = make_app(api, PIRSCH_SYNC=True)
+    pirsch = Pirsch(app)
+    closing(app)
+
+    @app.get("/")
+    def home() -> str:
+        return "<title>Flask</title>"
+
+    @app.get("/health")
+    @pirsch.exempt
+    def health() -> str:
+        return "<title>ok</title>"
+
+    @app.post("/signup")
+    @track_event("Signup")
+    def signup() -> str:
+        return "thanks"
+
+    client = app.test_client()
+    client.get("/", headers=BROWSER_HEADERS, environ_base=VISITOR)
+    client.get("/health", headers=BROWSER_HEADERS, environ_base=VISITOR)
+    client.post("/signup", headers=BROWSER_HEADERS, environ_base=VISITOR)
+    assert [(r.kind, r.body["url"]) for r in api.received] == [
+        ("hit", "http://localhost/"),
+        ("event", "http://localhost/signup"),
+    ]
+    state = app.extensions["pirsch"]
+    assert isinstance(state, PirschMiddleware)
+    assert app.wsgi_app is state
+    with app.app_context():
+        assert pirsch.tracker is state.tracker
+    assert state.tracker.stats().skipped == {"view": 1, "method": 1}
+
+
+def test_factory_pattern_serves_several_apps(api: FakePirschAPI, closing: Any) -> None:
+    pirsch = Pirsch(batch_size=7)
+    first, second = make_app(api), make_app(api, PIRSCH_BATCH_SIZE=9)
+    pirsch.init_app(first)
+    pirsch.init_app(second, flush_interval=0.5)
+    closing(first)
+    closing(second)
+    one, two = first.extensions["pirsch"].tracker, second.extensions["pirsch"].tracker
+    assert one is not two
+    # init_app arguments > Pirsch() arguments > app.config > defaults
+    assert (one.settings.batch_size, one.settings.flush_interval) == (7, 1.0)
+    assert (two.settings.batch_size, two.settings.flush_interval) == (7, 0.5)
+    assert not hasattr(pirsch, "app")
+    with second.app_context():
+        assert pirsch.tracker is two
+
+
+def test_app_config_is_read(closing: Any) -> None:
+    app = make_app(
+        PIRSCH_ACCESS_KEY=ACCESS_KEY,
+        PIRSCH_EXCLUDE_PATHS=["/admin/"],
+        PIRSCH_TRUSTED_PROXIES=["192.0.2.0/24"],
+    )
+    Pirsch(app)
+    closing(app)
+    settings = app.extensions["pirsch"].tracker.settings
+    assert list(settings.exclude_paths) == ["/admin/"]
+    assert settings.trusted_proxies == ("192.0.2.0/24",)
+    assert settings.auth_mode == "access_key"
+
+
+def test_unknown_config_key_names_it() -> None:
+    app = make_app(PIRSCH_ACESS_KEY="typo")
+    with pytest.raises(
+        ConfigurationError,
+        match=r"app.config: expected the name of a setting, such as 'PIRSCH_ACCESS_KEY', got 'PIRSCH_ACESS_KEY'",
+    ):
+        Pirsch(app)
+
+
+def test_bad_config_value_raises_at_init(api: FakePirschAPI) -> None:
+    with pytest.raises(ConfigurationError, match="batch_size"):
+        Pirsch(make_app(api, PIRSCH_BATCH_SIZE=0))
+    with pytest.raises(ConfigurationError, match=r"Pirsch\(\): .* got 'bogus'"):
+        Pirsch(bogus=1)  # type: ignore[call-arg]
+
+
+def test_installing_twice_is_refused(closing: Any) -> None:
+    app = make_app()
+    Pirsch(app)
+    closing(app)
+    with pytest.raises(RuntimeError, match="already installed"):
+        Pirsch(app)
+
+
+def test_tracker_outside_app_context_says_so() -> None:
+    with pytest.raises(RuntimeError, match="app context"):
+        _ = Pirsch().tracker

@@ -1,0 +1,274 @@
+"""The WSGI middleware through Flask's test client and through raw WSGI calls."""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Iterable, Iterator
+from typing import Any
+from wsgiref.util import FileWrapper
+
+import pytest
+from flask import Flask, Response, redirect, stream_with_context
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from pirsch_middleware import Tracker, event
+from pirsch_middleware.testing import FakePirschAPI
+from pirsch_middleware.wsgi import PirschMiddleware
+
+from .conftest import BROWSER_HEADERS
+
+VISITOR = {"REMOTE_ADDR": "203.0.113.7"}
+
+
+@pytest.fixture
+def tracker(api: FakePirschAPI, make_tracker: Any) -> Tracker:
+    made: Tracker = make_tracker(api, sync=True)
+    return made
+
+
+def flask_app() -> Flask:
+    app = Flask(__name__, static_folder=None)
+
+    @app.get("/")
+    def home() -> str:
+        return "<html><head><title>Flask &amp; WSGI</title></head></html>"
+
+    @app.get("/api/items")
+    def items() -> dict[str, bool]:
+        return {"ok": True}
+
+    @app.get("/old")
+    def old() -> WerkzeugResponse:
+        return redirect("/")
+
+    @app.get("/static/app.js")
+    def script() -> Response:
+        return Response("1", mimetype="text/javascript")
+
+    @app.post("/signup")
+    def signup() -> str:
+        event("Signup", meta={"plan": "pro"})
+        return "thanks"
+
+    @app.get("/stream")
+    def stream() -> Response:
+        def parts() -> Iterator[str]:
+            yield "<title>Streamed</title>"
+            yield "<p>rest</p>"
+
+        return Response(stream_with_context(parts()), mimetype="text/html")
+
+    return app
+
+
+def test_flask_through_the_middleware(api: FakePirschAPI, tracker: Tracker) -> None:
+    app = flask_app()
+    app.wsgi_app = PirschMiddleware(app.wsgi_app, tracker=tracker)  # type: ignore[method-assign]
+    client = app.test_client()
+    get = {"headers": BROWSER_HEADERS, "environ_base": VISITOR}
+    assert client.get("/", **get).status_code == 200
+    assert client.get("/api/items", **get).status_code == 200
+    assert client.get("/old", **get).status_code == 302
+    assert client.get("/static/app.js", **get).status_code == 200
+    assert client.get("/", headers={**BROWSER_HEADERS, "purpose": "prefetch"}).status_code == 200
+    assert client.post("/signup", **get).data == b"thanks"
+    assert client.get("/stream", **get).data == b"<title>Streamed</title><p>rest</p>"
+    assert [(r.kind, r.body["url"]) for r in api.received] == [
+        ("hit", "http://localhost/"),
+        ("event", "http://localhost/signup"),
+        ("hit", "http://localhost/stream"),
+    ]
+    assert [h["title"] for h in api.hits] == ["Flask & WSGI", "Streamed"]
+    assert api.hits[0]["ip"] == "203.0.113.7"
+    assert tracker.stats().skipped == {
+        "content_type": 1,
+        "status": 1,
+        "excluded_path": 1,
+        "prefetch": 1,
+        "method": 1,
+    }
+
+
+class Body:
+    """An app's iterable that records how it was used."""
+
+    def __init__(self, chunks: list[bytes], api: FakePirschAPI) -> None:
+        self.chunks, self.api = chunks, api
+        self.closed = False
+        self.hits_seen: list[int] = []
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self.chunks:
+            self.hits_seen.append(len(self.api.hits))
+            yield chunk
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def call(
+    app: Any, path: str = "/", **environ: Any
+) -> tuple[str, list[Any], bytes, Iterable[bytes]]:
+    base = {
+        "REQUEST_METHOD": "GET",
+        "SCRIPT_NAME": "",
+        "PATH_INFO": path,
+        "QUERY_STRING": "",
+        "SERVER_NAME": "example.com",
+        "SERVER_PORT": "443",
+        "wsgi.url_scheme": "https",
+        "wsgi.file_wrapper": FileWrapper,
+        "HTTP_USER_AGENT": BROWSER_HEADERS["user-agent"],
+        **VISITOR,
+        **environ,
+    }
+    started: list[Any] = []
+
+    def start_response(status: str, headers: list[Any], exc_info: Any = None) -> Any:
+        started[:] = [status, headers]
+        return lambda data: None
+
+    result = app(base, start_response)
+    try:
+        body = b"".join(result)
+    finally:
+        if hasattr(result, "close"):
+            result.close()
+    return started[0], started[1], body, result
+
+
+def test_streamed_body_is_passed_through_and_closed(api: FakePirschAPI, tracker: Tracker) -> None:
+    body = Body([b"<title>First</title>", b"second", b"third"], api)
+
+    def app(environ: Any, start_response: Any) -> Body:
+        start_response("200 OK", [("Content-Type", "text/html")])
+        return body
+
+    status, _, data, _ = call(PirschMiddleware(app, tracker=tracker))
+    assert (status, data) == ("200 OK", b"<title>First</title>secondthird")
+    assert body.closed
+    # The hit went out with the first chunk, before the app made the second one.
+    assert body.hits_seen == [0, 1, 1]
+    assert api.hits[0]["title"] == "First"
+    assert api.hits[0]["url"] == "https://example.com/"
+
+
+def test_generator_app_that_starts_the_response_lazily(
+    api: FakePirschAPI, tracker: Tracker
+) -> None:
+    def app(environ: Any, start_response: Any) -> Iterator[bytes]:
+        start_response("200 OK", [("Content-Type", "text/html; charset=utf-8")])
+        yield "<title>Grüße</title>".encode()
+
+    _, _, data, _ = call(PirschMiddleware(app, tracker=tracker))
+    assert data == "<title>Grüße</title>".encode()
+    assert api.hits[0]["title"] == "Grüße"
+
+
+def test_empty_generator_body_still_counts(api: FakePirschAPI, tracker: Tracker) -> None:
+    def app(environ: Any, start_response: Any) -> Iterator[bytes]:
+        start_response("200 OK", [("Content-Type", "text/html")])
+        yield from ()
+
+    call(PirschMiddleware(app, tracker=tracker))
+    assert len(api.hits) == 1
+
+
+def test_iterables_that_need_no_title_are_returned_as_they_are(
+    api: FakePirschAPI, tracker: Tracker
+) -> None:
+    css = Body([b"body {}"], api)
+    files: list[Any] = []
+
+    def app(environ: Any, start_response: Any) -> Any:
+        if environ["PATH_INFO"] == "/file":
+            start_response("200 OK", [("Content-Type", "text/html")])
+            files.append(environ["wsgi.file_wrapper"](io.BytesIO(b"<title>File</title>")))
+            return files[-1]
+        if environ["PATH_INFO"] == "/list":
+            start_response("200 OK", [("Content-Type", "text/html")])
+            return [b"<title>List</title>", b"rest"]
+        start_response("200 OK", [("Content-Type", "text/css")])
+        return css
+
+    middleware = PirschMiddleware(app, tracker=tracker)
+    assert call(middleware, "/style")[3] is css
+    assert call(middleware, "/file")[3] is files[0]
+    _, _, data, result = call(middleware, "/list")
+    assert isinstance(result, list)
+    assert data == b"<title>List</title>rest"
+    assert [h.get("title", None) for h in api.hits] == [None, "List"]
+
+
+def test_environ_is_read_when_the_request_arrives(api: FakePirschAPI, tracker: Tracker) -> None:
+    def app(environ: Any, start_response: Any) -> list[bytes]:
+        environ["PATH_INFO"] = "/rewritten"
+        environ["HTTP_USER_AGENT"] = "changed"
+        start_response("200 OK", [("Content-Type", "text/html")])
+        return [b""]
+
+    call(PirschMiddleware(app, tracker=tracker), "/original")
+    assert api.hits[0]["url"] == "https://example.com/original"
+    assert api.hits[0]["user_agent"] == BROWSER_HEADERS["user-agent"]
+
+
+def test_app_errors_propagate_and_error_pages_are_no_page_views(
+    api: FakePirschAPI, tracker: Tracker
+) -> None:
+    def crash(environ: Any, start_response: Any) -> list[bytes]:
+        event("Before the crash")
+        raise KeyError("app bug")
+
+    with pytest.raises(KeyError, match="app bug"):
+        call(PirschMiddleware(crash, tracker=tracker))
+
+    def late_error(environ: Any, start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/html")])
+        try:
+            raise ValueError("while rendering")
+        except ValueError:
+            import sys
+
+            start_response("500 Error", [("Content-Type", "text/html")], sys.exc_info())
+        return [b"error"]
+
+    status, _, _, _ = call(PirschMiddleware(late_error, tracker=tracker))
+    assert status == "500 Error"
+    assert [r.kind for r in api.received] == ["event"]
+
+
+def test_tracking_failures_never_reach_the_app(
+    tracker: Tracker, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("tracker bug")
+
+    def app(environ: Any, start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/html")])
+        return [b"<title>ok</title>"]
+
+    monkeypatch.setattr(tracker, "track_page_view", broken)
+    with caplog.at_level(logging.WARNING, "pirsch_middleware"):
+        assert call(PirschMiddleware(app, tracker=tracker))[2] == b"<title>ok</title>"
+        monkeypatch.setattr(tracker, "request_skip", broken)
+        assert call(PirschMiddleware(app, tracker=tracker), REMOTE_ADDR=None)[0] == "200 OK"
+        assert call(PirschMiddleware(app, tracker=tracker), HTTP_HOST=b"\xff")[0] == "200 OK"
+    assert "tracking failed" in caplog.text
+
+
+def test_configured_ip_header_is_read_from_the_environ(
+    api: FakePirschAPI, make_tracker: Any
+) -> None:
+    tracker = make_tracker(api, sync=True, ip_headers=["Fly-Client-IP"])
+
+    def app(environ: Any, start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/html")])
+        return [b""]
+
+    call(
+        PirschMiddleware(app, tracker=tracker),
+        REMOTE_ADDR="10.0.0.2",
+        HTTP_FLY_CLIENT_IP="192.0.2.44",
+    )
+    assert api.hits[0]["ip"] == "192.0.2.44"
