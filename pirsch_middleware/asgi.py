@@ -14,7 +14,7 @@ from .tracker import Tracker
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-__all__ = ["PirschMiddleware"]
+__all__ = ["PirschMiddleware", "answer_lifespan"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -83,7 +83,8 @@ class PirschMiddleware:
     def _lifespan_send(self, send: Send) -> Send:
         async def send_lifespan(message: Message) -> None:
             if message["type"] == "lifespan.shutdown.complete":
-                await _off_loop(self.tracker.flush, self.tracker.settings.shutdown_timeout)
+                tracker = self.tracker
+                await _off_loop(lambda: tracker.flush(tracker.settings.shutdown_timeout))
             await send(message)
 
         return send_lifespan
@@ -101,14 +102,38 @@ def _response_info(message: Message) -> tuple[int, str | None, bool]:
     return int(message["status"]), content_type, encoded
 
 
-async def _off_loop(flush: Callable[[float], bool], timeout: float) -> None:
-    """Wait for the queue to empty without blocking the event loop (when it is asyncio's)."""
+def answer_lifespan(app: ASGIApp, on_shutdown: Callable[[], object]) -> ASGIApp:
+    """Wrap an app that does not speak the lifespan protocol (Django's) so that the server's
+    shutdown runs ``on_shutdown`` (in a thread) before the process ends.
+
+    Servers such as uvicorn end the process by re-raising SIGTERM after a graceful shutdown, so
+    ``atexit`` hooks do not run there: lifespan shutdown is the last moment to deliver.
+    """
+
+    async def with_lifespan(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan":
+            await app(scope, receive, send)
+            return
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await _off_loop(on_shutdown)
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    return with_lifespan
+
+
+async def _off_loop(work: Callable[[], object]) -> None:
+    """Wait for ``work`` (a flush) without blocking the event loop (when it is asyncio's)."""
     try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:  # another event loop, such as trio: block briefly instead
-        flush(timeout)
-        return
-    try:
-        await loop.run_in_executor(None, flush, timeout)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # another event loop, such as trio: block briefly instead
+            work()
+            return
+        await loop.run_in_executor(None, work)
     except Exception:
         report_error("the lifespan shutdown flush")

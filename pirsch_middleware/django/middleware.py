@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -47,6 +48,15 @@ def tracker_for(value: object) -> tuple[Tracker, tuple[tuple[str, str], ...]]:
             threading.Thread(target=old.close, name="pirsch-close", daemon=True).start()
         _trackers[id(value)] = (value, tracker, keys)
     return tracker, keys
+
+
+def flush_all() -> None:
+    """Deliver what every tracker of this process holds, within the longest shutdown timeout."""
+    entries = list(_trackers.values())
+    timeout = max((entry[1].settings.shutdown_timeout for entry in entries), default=0.0)
+    deadline = time.monotonic() + timeout
+    for _, tracker, _ in entries:
+        tracker.flush(max(0.0, deadline - time.monotonic()))
 
 
 class PirschMiddleware:
