@@ -1,0 +1,149 @@
+"""``python -m pirsch_middleware demo``: an example app, real HTTP on 127.0.0.1, a local API."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, make_server
+
+import httpx
+
+from ._version import __version__
+from .testing import FakePirschAPI, Received
+from .tracker import Tracker
+
+APPS = {
+    "starlette": "example_apps.starlette_app",
+    "fastapi": "example_apps.fastapi_app",
+    "flask": "example_apps.flask_app",
+    "django": "example_apps.django_app",
+}
+_FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
+_VISITS: list[tuple[str, str, dict[str, str]]] = [
+    ("GET", "/", {}),
+    ("GET", "/pricing?utm_source=newsletter", {}),
+    ("GET", "/static/site.css", {}),
+    ("GET", "/api/status", {}),
+    ("GET", "/old", {}),
+    ("GET", "/", {"Sec-Purpose": "prefetch"}),
+    ("GET", "/", {"User-Agent": "Googlebot/2.1 (+http://www.google.com/bot.html)"}),
+    ("GET", "/", {"DNT": "1"}),
+    ("GET", "/", {"X-Forwarded-For": "198.51.100.23"}),
+    ("POST", "/signup", {}),
+]
+
+
+def demo(app_name: str = "starlette") -> int:
+    """Serve an example app, visit it, and show what reaches the Pirsch API."""
+    real = bool(os.environ.get("PIRSCH_ACCESS_KEY") or os.environ.get("PIRSCH_CLIENT_ID"))
+    with FakePirschAPI() as api:
+        if not real:
+            os.environ["PIRSCH_ACCESS_KEY"] = "pa_" + "d" * 45
+            os.environ["PIRSCH_BASE_URL"] = api.base_url
+        api.on_receive = _show
+        try:
+            module = importlib.import_module(APPS[app_name])
+        except ModuleNotFoundError as error:
+            if not (error.name or "").startswith("example_apps"):
+                raise
+            print("The demo serves the apps in example_apps/: run it from the repository root.")
+            return 2
+        target = "Pirsch" if real else f"a local stand-in of the Pirsch API at {api.base_url}"
+        print(f"pirsch-middleware {__version__}: the {app_name} example app, sending to {target}\n")
+        with _serve(app_name, module) as (url, tracker):
+            with httpx.Client(base_url=url, headers={"User-Agent": _FIREFOX}) as client:
+                for method, path, headers in _VISITS:
+                    before = tracker().stats().skipped
+                    response = client.request(method, path, headers=headers)
+                    after = tracker().stats().skipped
+                    why = [k for k in after if after[k] != before.get(k, 0)]
+                    note = f"not a page view ({', '.join(why)})" if why else "tracked"
+                    shown = " ".join(f"{k}: {v}" for k, v in headers.items())[:30]
+                    print(f"  {method:4} {path:32} {shown:32} -> {response.status_code} {note}")
+            print("\nwaiting for the background sender ...")
+            delivered = tracker().flush(10)
+            stats = tracker().stats()
+        print(
+            f"\nsent {stats.sent}, dropped {sum(stats.dropped.values())}, skipped {stats.skipped}"
+        )
+        if real:
+            print("The page views are in your Pirsch dashboard.")
+    return 0 if delivered else 1
+
+
+def _show(record: Received) -> None:
+    body = record.body
+    detail = body.get("event_name") or body.get("title") or ""
+    print(f"  Pirsch API received {record.kind:5} {body.get('url', '')}  {detail}  ip={body['ip']}")
+
+
+@contextmanager
+def _serve(name: str, module: Any) -> Iterator[tuple[str, Callable[[], Tracker]]]:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    if name == "django":
+        from pirsch_middleware.django.middleware import tracker_for
+
+        from .django.conf import raw_setting
+
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", f"{APPS[name]}.settings")
+        wsgi = importlib.import_module(f"{APPS[name]}.wsgi").application
+        with _wsgi_server(wsgi, sock):
+            yield url, lambda: tracker_for(raw_setting())[0]
+    elif name == "flask":
+        with _wsgi_server(module.app, sock):
+            yield url, lambda: module.app.extensions["pirsch"].tracker
+    else:
+        with _asgi_server(module.app, sock):
+            yield url, lambda: _asgi_tracker(module.app)
+
+
+def _asgi_tracker(app: Any) -> Tracker:
+    from .asgi import PirschMiddleware
+
+    layer = app.middleware_stack
+    while not isinstance(layer, PirschMiddleware):
+        layer = layer.app
+    return layer.tracker
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@contextmanager
+def _wsgi_server(app: Any, sock: socket.socket) -> Iterator[None]:
+    host, port = sock.getsockname()
+    sock.close()
+    server = make_server(host, port, app, handler_class=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextmanager
+def _asgi_server(app: Any, sock: socket.socket) -> Iterator[None]:
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            thread.join(0.02)
+        yield
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
