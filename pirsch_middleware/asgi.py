@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
 from .context import RequestContext, _current, report_error
-from .request import asgi_request
+from .request import RequestData, asgi_path, asgi_request
 from .settings import Settings, SettingsOptions
 from .tracker import Tracker
 
@@ -52,30 +52,21 @@ class PirschMiddleware:
             await self.app(scope, receive, send)
             return
         try:
-            context = RequestContext(self.tracker, asgi_request(scope))
+            path = asgi_path(scope)
+            context = RequestContext(
+                self.tracker, scope.get("method", "GET"), path, _from_scope, (scope, path)
+            )
         except Exception:
             report_error("the ASGI middleware")
             await self.app(scope, receive, send)
             return
-        wants_body = False
-
-        async def send_tracked(message: Message) -> None:
-            nonlocal wants_body
-            if message["type"] == "http.response.start":
-                try:
-                    wants_body = context.respond(*_response_info(message))
-                except Exception:
-                    report_error("the ASGI middleware")
-            elif wants_body:
-                wants_body = False
-                context.body(
-                    message.get("body", b"") if message["type"] == "http.response.body" else b""
-                )
-            await send(message)
-
         token = _current.set(context)
         try:
-            await self.app(scope, receive, send_tracked)
+            if context.skip_reason is not None:
+                # No page view whatever the response: nothing to see in it.
+                await self.app(scope, receive, send)
+            else:
+                await self.app(scope, receive, _watch(context, send))
         finally:
             _current.reset(token)
             context.finish()
@@ -88,6 +79,30 @@ class PirschMiddleware:
             await send(message)
 
         return send_lifespan
+
+
+def _from_scope(source: tuple[Scope, str]) -> RequestData:
+    return asgi_request(*source)
+
+
+def _watch(context: RequestContext, send: Send) -> Send:
+    """``send``, showing the response's start (and first body chunk) to the context."""
+    wants_body = False
+
+    async def send_watched(message: Message) -> None:
+        nonlocal wants_body
+        if message["type"] == "http.response.start":
+            try:
+                wants_body = context.respond(*_response_info(message))
+            except Exception:
+                report_error("the ASGI middleware")
+        elif wants_body:
+            wants_body = False
+            chunk = message.get("body", b"") if message["type"] == "http.response.body" else b""
+            context.body(chunk)
+        await send(message)
+
+    return send_watched
 
 
 def _response_info(message: Message) -> tuple[int, str | None, bool]:

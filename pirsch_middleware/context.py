@@ -60,13 +60,15 @@ class RequestContext:
     """
 
     __slots__ = (
+        "_build",
         "_charset",
         "_decided",
         "_events",
+        "_request",
+        "_source",
         "_status",
         "_type",
         "read_title",
-        "request",
         "skip_reason",
         "tags",
         "time",
@@ -74,24 +76,52 @@ class RequestContext:
         "tracker",
     )
 
-    def __init__(self, tracker: Tracker, request: RequestData) -> None:
+    def __init__(
+        self,
+        tracker: Tracker,
+        method: str,
+        path: str,
+        build: Callable[[Any], RequestData],
+        source: Any,
+    ) -> None:
+        """``build(source)`` makes the request's :class:`RequestData`; it is called only when
+        something needs the headers (a request the method and path do not already rule out, or an
+        event), so an asset or an excluded path costs a dictionary lookup."""
         self.tracker = tracker
-        self.request = request
+        self._build = build
+        self._source = source
+        self._request: RequestData | None = None
         self.time = time.time()
         self.title: str | None = None
         self.tags: Mapping[str, object] | None = None
         self.read_title = tracker.settings.read_title
-        self.skip_reason: str | None
-        try:
-            self.skip_reason = tracker.request_skip(request)
-        except Exception:  # a should_track predicate that raised
-            report_error("should_track")
-            self.skip_reason = "error"
         self._decided = False
         self._events: list[dict[str, Any]] | None = None
         self._status: int | None = None
         self._type: str | None = None
         self._charset = "utf-8"
+        self.skip_reason: str | None
+        try:
+            reason = tracker.route_skip(method, path)
+            if reason is None:
+                reason = tracker.header_skip(self.request)
+        except Exception:  # a should_track predicate that raised, or request data beyond repair
+            report_error("the request's checks")
+            reason = "error"
+        self.skip_reason = reason
+
+    @classmethod
+    def of(cls, tracker: Tracker, request: RequestData) -> RequestContext:
+        """The context of a ready :class:`RequestData`."""
+        return cls(tracker, request.method, request.path, _same, request)
+
+    @property
+    def request(self) -> RequestData:
+        """The request, built on first use."""
+        request = self._request
+        if request is None:
+            request = self._request = self._build(self._source)
+        return request
 
     @property
     def decided(self) -> bool:
@@ -176,13 +206,17 @@ def tracked_request(tracker: Tracker, request: RequestData) -> Iterator[RequestC
     What the middleware does around each request; useful to call views that emit events from a
     script or a test without a server.
     """
-    context = RequestContext(tracker, request)
+    context = RequestContext.of(tracker, request)
     token = _current.set(context)
     try:
         yield context
     finally:
         _current.reset(token)
         context.finish()
+
+
+def _same(request: RequestData) -> RequestData:
+    return request
 
 
 def current() -> RequestContext:

@@ -100,10 +100,19 @@ class Extractor:
 
     def request_skip(self, request: RequestData) -> str | None:
         """Why this request is no page view, judged before the app answers; ``None`` if it is."""
-        if request.method != "GET":
+        return self.route_skip(request.method, request.path) or self.header_skip(request)
+
+    def route_skip(self, method: str, path: str) -> str | None:
+        """The part of :meth:`request_skip` that needs only the method and the path: adapters ask
+        it before they copy any header, so an asset costs next to nothing."""
+        if method != "GET":
             return "method"
-        if self.path_excluded(request.path):
+        if self.path_excluded(path):
             return "excluded_path"
+        return None
+
+    def header_skip(self, request: RequestData) -> str | None:
+        """The part of :meth:`request_skip` that reads headers (prefetch and the visitor rules)."""
         headers = request.headers
         for name in _PREFETCH_HEADERS:
             value = headers.get(name)

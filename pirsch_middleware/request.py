@@ -6,7 +6,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["HEADERS_READ", "RequestData", "asgi_request", "environ_request", "join_headers"]
+__all__ = [
+    "HEADERS_READ",
+    "RequestData",
+    "asgi_path",
+    "asgi_request",
+    "environ_keys",
+    "environ_path",
+    "environ_request",
+    "join_headers",
+]
 
 #: The request headers the core reads; WSGI and Django requests carry these (plus the configured
 #: ``ip_headers``) into :attr:`RequestData.headers`, ASGI requests carry all of theirs.
@@ -71,6 +80,18 @@ def environ_keys(extra_headers: Iterable[str] = ()) -> tuple[tuple[str, str], ..
     return tuple(("HTTP_" + name.upper().replace("-", "_"), name) for name in names)
 
 
+def environ_path(environ: Mapping[str, Any]) -> str:
+    """The decoded path of a WSGI request, ``SCRIPT_NAME`` included."""
+    # PEP 3333 hands the path over as bytes decoded as latin-1; the URL wants the text.
+    raw = f"{environ.get('SCRIPT_NAME', '')}{environ.get('PATH_INFO', '')}"
+    if raw.isascii():
+        return raw
+    try:
+        return raw.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return raw.encode("latin-1", "replace").decode("utf-8", "replace")
+
+
 def environ_request(
     environ: Mapping[str, Any],
     keys: tuple[tuple[str, str], ...],
@@ -90,13 +111,6 @@ def environ_request(
         value = get(key)
         if value is not None:
             headers[name] = value
-    if path is None:
-        # PEP 3333 hands the path over as bytes decoded as latin-1; the URL wants the text.
-        raw = f"{get('SCRIPT_NAME', '')}{get('PATH_INFO', '')}"
-        try:
-            path = raw.encode("latin-1").decode("utf-8")
-        except UnicodeError:
-            path = raw.encode("latin-1", "replace").decode("utf-8", "replace")
     host = get("HTTP_HOST")
     if not host:
         host = str(get("SERVER_NAME", ""))
@@ -107,20 +121,33 @@ def environ_request(
         str(get("REQUEST_METHOD", "GET")),
         scheme or str(get("wsgi.url_scheme", "http")),
         host,
-        path,
+        environ_path(environ) if path is None else path,
         str(get("QUERY_STRING", "")),
         get("REMOTE_ADDR") or None,
         headers,
     )
 
 
-def asgi_request(scope: Mapping[str, Any]) -> RequestData:
-    """A :class:`RequestData` from an ASGI HTTP scope."""
-    headers: dict[str, str] = {}
-    for raw_name, raw_value in scope.get("headers") or ():
-        name = raw_name.decode("latin-1").lower()
-        value = raw_value.decode("latin-1")
-        headers[name] = f"{headers[name]}, {value}" if name in headers else value
+def asgi_path(scope: Mapping[str, Any]) -> str:
+    """The full path of an ASGI request: ``root_path`` included exactly once.
+
+    Servers disagree on whether ``path`` includes ``root_path`` (the spec says it does; older
+    servers and apps mounted by hand do not).
+    """
+    path: str = scope.get("path") or "/"
+    root = scope.get("root_path")
+    if root and not path.startswith(root):
+        path = root.rstrip("/") + path
+    return path
+
+
+def asgi_request(scope: Mapping[str, Any], path: str | None = None) -> RequestData:
+    """A :class:`RequestData` from an ASGI HTTP scope (``path`` as :func:`asgi_path` gave it)."""
+    raw = scope.get("headers") or ()
+    # A repeated header (rare) shows as fewer keys than pairs: then join them.
+    headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in raw}
+    if len(headers) != len(raw):
+        headers = join_headers((n.decode("latin-1"), v.decode("latin-1")) for n, v in raw)
     host = headers.get("host")
     if not host:
         server = scope.get("server")
@@ -130,19 +157,13 @@ def asgi_request(scope: Mapping[str, Any]) -> RequestData:
             host = str(server[0])
         else:
             host = f"{server[0]}:{server[1]}"
-    # Servers disagree on whether "path" includes "root_path" (the spec says it does; older
-    # servers and apps mounted by hand do not): include it exactly once.
-    path = scope.get("path") or "/"
-    root = scope.get("root_path") or ""
-    if root and not path.startswith(root):
-        path = root.rstrip("/") + path
     client = scope.get("client")
     query = scope.get("query_string") or b""
     return RequestData(
         scope.get("method", "GET"),
         scope.get("scheme") or "http",
         host,
-        path,
+        asgi_path(scope) if path is None else path,
         query.decode("latin-1"),
         client[0] if client else None,
         headers,

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import html
 import re
+from functools import lru_cache
 
 __all__ = ["TITLE_WINDOW", "charset_of", "find_title"]
 
 #: How many bytes at the start of a body are searched; a title later than this is not read.
 TITLE_WINDOW = 8192
 
-_END = re.compile(rb"</title\s*>", re.IGNORECASE)
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_.:-]+)", re.IGNORECASE)
 
 
+@lru_cache(maxsize=256)
 def charset_of(content_type: str | None) -> str:
     """The charset a Content-Type names, UTF-8 when it names none."""
     if content_type and "charset" in content_type.lower():
@@ -42,12 +43,21 @@ def find_title(chunk: bytes, charset: str = "utf-8") -> str | None:
     open_end = head.find(b">", start)
     if open_end < 0:
         return None
-    end = _END.search(head, open_end)
-    if end is None:
-        return None
+    end = head.find(b"</title", open_end)
+    if end < 0:
+        end = head.lower().find(b"</title", open_end)
+        if end < 0:
+            return None
+    # More bytes than any title Pirsch keeps (512 characters) are not worth decoding or caching.
+    return _clean(head[open_end + 1 : min(end, open_end + 2049)], charset)
+
+
+@lru_cache(maxsize=1024)
+def _clean(raw: bytes, charset: str) -> str | None:
+    """Decoded, unescaped and collapsed; cached, since a site serves its titles again and again."""
     try:
-        text = head[open_end + 1 : end.start()].decode(charset, "replace")
+        text = raw.decode(charset, "replace")
     except LookupError:  # a charset Python does not know
-        text = head[open_end + 1 : end.start()].decode("utf-8", "replace")
+        text = raw.decode("utf-8", "replace")
     title = " ".join(html.unescape(text).split())
     return title or None

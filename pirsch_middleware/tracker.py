@@ -73,9 +73,20 @@ class Tracker:
 
         ``None`` means: track it if the response is a successful HTML page.
         """
+        return self.route_skip(request.method, request.path) or self.header_skip(request)
+
+    def route_skip(self, method: str, path: str) -> str | None:
+        """:meth:`request_skip` for what the method and path alone decide (counted)."""
         if not self._enabled:
             return "disabled"
-        reason = self._extractor.request_skip(request)
+        reason = self._extractor.route_skip(method, path)
+        if reason is not None:
+            self._skipped.add(reason)
+        return reason
+
+    def header_skip(self, request: RequestData) -> str | None:
+        """:meth:`request_skip` for what the headers decide, after :meth:`route_skip` (counted)."""
+        reason = self._extractor.header_skip(request)
         if reason is not None:
             self._skipped.add(reason)
         return reason

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from .context import RequestContext, _current, report_error
-from .request import environ_keys, environ_request
+from .request import RequestData, environ_keys, environ_path, environ_request
 from .settings import Settings, SettingsOptions
 from .tracker import Tracker
 
@@ -37,14 +38,33 @@ class PirschMiddleware:
     ) -> None:
         self.app = app
         self.tracker = tracker if tracker is not None else Tracker(settings, **options)
-        self._keys = environ_keys(self.tracker.settings.ip_headers)
+        keys = environ_keys(self.tracker.settings.ip_headers)
+        # Built when the request arrives for a possible page view (the environ is read at once);
+        # for other requests only if a view sends an event.
+        self._from_environ: Callable[[WSGIEnvironment], RequestData] = partial(
+            environ_request, keys=keys
+        )
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         try:
-            context = RequestContext(self.tracker, environ_request(environ, self._keys))
+            context = RequestContext(
+                self.tracker,
+                environ.get("REQUEST_METHOD", "GET"),
+                environ_path(environ),
+                self._from_environ,
+                environ,
+            )
         except Exception:
             report_error("the WSGI middleware")
             return self.app(environ, start_response)
+        if context.skip_reason is not None:
+            # No page view whatever the response; events still find the request.
+            token = _current.set(context)
+            try:
+                return self.app(environ, start_response)
+            finally:
+                _current.reset(token)
+                context.finish()
         wants_body = False
 
         def start_tracked(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:

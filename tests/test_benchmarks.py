@@ -13,7 +13,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.mark.parametrize(
     ("script", "args", "unit"),
-    [("core.py", ["50", "1"], "us"), ("bots.py", ["5"], "us"), ("memory.py", ["100"], "MB")],
+    [
+        ("core.py", ["50", "1"], "us"),
+        ("adapters.py", ["50", "1"], "us"),
+        ("bots.py", ["5"], "us"),
+        ("memory.py", ["100"], "MB"),
+    ],
 )
 def test_benchmark_runs(script: str, args: list[str], unit: str) -> None:
     result = subprocess.run(

@@ -12,7 +12,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from pirsch_middleware.context import RequestContext, _current, report_error
 from pirsch_middleware.errors import ConfigurationError
-from pirsch_middleware.request import environ_keys, environ_request
+from pirsch_middleware.request import RequestData, environ_keys, environ_request
 from pirsch_middleware.title import TITLE_WINDOW
 from pirsch_middleware.tracker import Tracker
 
@@ -21,15 +21,15 @@ from .conf import describe, pirsch_settings, raw_setting
 __all__ = ["PirschMiddleware"]
 
 _KEEP = 4  # trackers kept for PIRSCH values seen (override_settings flips between a few)
-_Entry = tuple[object, Tracker, tuple[tuple[str, str], ...]]
+_Entry = tuple[object, Tracker, "_Build"]
 # One tracker per PIRSCH value for the process, whatever number of handlers Django builds (its
 # test clients build one per client): one sender thread, one connection pool.
 _trackers: dict[int, _Entry] = {}
 _lock = threading.Lock()
 
 
-def tracker_for(value: object) -> tuple[Tracker, tuple[tuple[str, str], ...]]:
-    """The tracker for a ``PIRSCH`` value, and the environ keys its requests need."""
+def tracker_for(value: object) -> tuple[Tracker, _Build]:
+    """The tracker for a ``PIRSCH`` value, and the builder of its requests' data."""
     entry = _trackers.get(id(value))
     if entry is not None and entry[0] is value:
         return entry[1], entry[2]
@@ -41,13 +41,13 @@ def tracker_for(value: object) -> tuple[Tracker, tuple[tuple[str, str], ...]]:
             tracker = Tracker(pirsch_settings(value))
         except ConfigurationError as error:
             raise ImproperlyConfigured(describe(error)) from error
-        keys = environ_keys(tracker.settings.ip_headers)
+        build = _Build(environ_keys(tracker.settings.ip_headers))
         if len(_trackers) >= _KEEP:
             _, old, _ = _trackers.pop(next(iter(_trackers)))
             # Deliver what the old tracker holds without making this request wait.
             threading.Thread(target=old.close, name="pirsch-close", daemon=True).start()
-        _trackers[id(value)] = (value, tracker, keys)
-    return tracker, keys
+        _trackers[id(value)] = (value, tracker, build)
+    return tracker, build
 
 
 def flush_all() -> None:
@@ -109,12 +109,23 @@ class PirschMiddleware:
 
     def _context(self, request: Any) -> RequestContext | None:
         try:
-            tracker, keys = tracker_for(raw_setting())
-            data = environ_request(request.META, keys, path=request.path, scheme=request.scheme)
-            return RequestContext(tracker, data)
+            tracker, build = tracker_for(raw_setting())
+            return RequestContext(tracker, request.method, request.path, build, request)
         except Exception:
             report_error("the Django middleware")
             return None
+
+
+class _Build:
+    """Makes the RequestData of a Django request from its META, when first needed."""
+
+    __slots__ = ("keys",)
+
+    def __init__(self, keys: tuple[tuple[str, str], ...]) -> None:
+        self.keys = keys
+
+    def __call__(self, request: Any) -> RequestData:
+        return environ_request(request.META, self.keys, path=request.path, scheme=request.scheme)
 
 
 def _respond(context: RequestContext, response: Any) -> None:
