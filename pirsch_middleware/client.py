@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import random
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 import httpx
 
@@ -15,9 +17,21 @@ from ._time import parse_time
 from ._version import __version__
 from .errors import PirschError
 from .records import Event, Hit, Record, Session
+from .results import Domain, Funnel
 from .settings import Settings
+from .statistics import DOMAINS, FUNNELS, Endpoint, StatisticsAPI
+
+if TYPE_CHECKING:
+    from .async_client import AsyncPirschClient
+    from .filter import Filter
 
 __all__ = ["USER_AGENT", "PirschClient"]
+
+_A = TypeVar("_A")
+_T = TypeVar("_T")
+#: Retries of a statistics request that failed with no answer, a 429 or a 5xx.
+STATS_RETRIES = 3
+_MAX_WAIT = 30.0
 
 USER_AGENT = f"pirsch-middleware/{__version__} (Python; httpx)"
 TOKEN_PATH = "/api/v1/token"  # noqa: S105 (a path, not a secret)
@@ -74,6 +88,33 @@ def encode(body: object) -> bytes:
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "replace")
 
 
+def token_from(response: httpx.Response) -> tuple[str, float]:
+    """The token of a token endpoint's answer, and for how many seconds to use it."""
+    if response.status_code >= 400:
+        raise api_error(response, f"POST {TOKEN_PATH}")
+    try:
+        data = response.json()
+        token = data["access_token"]
+        expires = parse_time(data["expires_at"]).timestamp() - time.time()
+    except (ValueError, KeyError, TypeError):
+        raise PirschError(f"POST {TOKEN_PATH}: the answer holds no usable token") from None
+    if not isinstance(token, str) or not token:
+        raise PirschError(f"POST {TOKEN_PATH}: the answer holds no usable token")
+    if expires <= 0:  # our clock is off: use the token until the API answers 401
+        expires = _TOKEN_FALLBACK_LIFETIME
+    return token, expires - min(_TOKEN_MARGIN, expires / 2)
+
+
+def retry_delay(error: PirschError, attempt: int, backoff: float) -> float | None:
+    """How long to wait before retrying a statistics request, or ``None`` to give up."""
+    if not error.retryable or attempt >= STATS_RETRIES:
+        return None
+    if error.retry_after is not None:
+        return min(error.retry_after, _MAX_WAIT)
+    wait: float = backoff * 2**attempt * (0.5 + random.random())
+    return min(wait, _MAX_WAIT)
+
+
 def _payloads(records: Iterable[Record | Mapping[str, Any]], with_time: bool) -> list[Any]:
     result = []
     for record in records:
@@ -84,14 +125,121 @@ def _payloads(records: Iterable[Record | Mapping[str, Any]], with_time: bool) ->
     return result
 
 
-class PirschClient:
-    """A synchronous client of the Pirsch API.
+class Ingest(Generic[_A]):
+    """An ingestion endpoint, declared once for the sync and the async client (see
+    :class:`~pirsch_middleware.statistics.Endpoint`)."""
+
+    def __init__(self, path: str, batch: bool, doc: str) -> None:
+        self.path = path + "/batch" if batch else path
+        self.batch = batch
+        self.__doc__ = doc
+
+    @overload
+    def __get__(self, client: None, owner: type) -> Ingest[_A]: ...
+    @overload
+    def __get__(self, client: PirschClient, owner: type) -> Callable[[_A], None]: ...
+    @overload
+    def __get__(
+        self, client: AsyncPirschClient, owner: type
+    ) -> Callable[[_A], Awaitable[None]]: ...
+    def __get__(self, client: Any, owner: type) -> Any:
+        if client is None:
+            return self
+        return functools.partial(client._ingest, self)
+
+    def body(self, value: Any) -> Any:
+        return _payloads(value, with_time=True) if self.batch else _payloads([value], False)[0]
+
+
+Recordish = Record | Mapping[str, Any]
+
+
+class ClientBase(StatisticsAPI):
+    """What the sync and the async client share: settings, endpoints and checks."""
+
+    hit: Ingest[Hit | Mapping[str, Any]] = Ingest(Hit.endpoint, False, "Send one page hit.")
+    event: Ingest[Event | Mapping[str, Any]] = Ingest(Event.endpoint, False, "Send one event.")
+    session: Ingest[Session | Mapping[str, Any]] = Ingest(
+        Session.endpoint, False, "Keep one session alive."
+    )
+    hits: Ingest[Sequence[Hit | Mapping[str, Any]]] = Ingest(
+        Hit.endpoint, True, "Send page hits in one batch; each carries its time."
+    )
+    events: Ingest[Sequence[Event | Mapping[str, Any]]] = Ingest(
+        Event.endpoint, True, "Send events in one batch; each carries its time."
+    )
+    sessions: Ingest[Sequence[Session | Mapping[str, Any]]] = Ingest(
+        Session.endpoint, True, "Keep sessions alive in one batch; each carries its time."
+    )
+
+    def __init__(
+        self,
+        *,
+        access_key: str | None = None,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        base_url: str | None = None,
+        timeout: float = 5.0,
+        settings: Settings | None = None,
+    ) -> None:
+        if settings is None:
+            settings = Settings(
+                access_key=access_key,
+                client_id=client_id,
+                client_secret=client_secret,
+                base_url=base_url,
+                timeout=timeout,
+            )
+        self._settings = settings
+        self._base_url = settings.base_url or ""
+        self._token: str | None = None
+        self._token_expires = 0.0
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(base_url={self._base_url!r}, auth={self._settings.auth_mode!r})"
+        )
+
+    def _stats_request(
+        self, endpoint: Endpoint[Any], arg: Filter | str | None
+    ) -> list[tuple[str, str]]:
+        """Check an endpoint call before anything is sent; the query parameters."""
+        if not self._settings.client_id:
+            raise PirschError(
+                f"{endpoint.name}: statistics need an OAuth client (client_id and "
+                "client_secret); an access key can only send hits, events and sessions"
+            )
+        return endpoint.params(arg)
+
+    def _cached_token(self) -> str | None:
+        if self._settings.access_key:
+            return self._settings.access_key
+        if not self._settings.client_id:
+            raise PirschError("no credentials: set access_key, or client_id and client_secret")
+        if self._token is not None and time.monotonic() < self._token_expires:
+            return self._token
+        return None
+
+    def _keep_token(self, response: httpx.Response) -> str:
+        token, lifetime = token_from(response)
+        self._token, self._token_expires = token, time.monotonic() + lifetime
+        return token
+
+    def _token_body(self) -> bytes:
+        return encode(
+            {"client_id": self._settings.client_id, "client_secret": self._settings.client_secret}
+        )
+
+
+class PirschClient(ClientBase):
+    """A synchronous client of the Pirsch API: ingestion and every statistics endpoint.
 
     Takes the same credentials as :class:`~pirsch_middleware.Settings` (an access key, or an
     OAuth client id and secret; from the environment when not given). An OAuth token is fetched
-    once, cached, and renewed on a 401 (the request is then tried once more). Failures raise
-    :class:`~pirsch_middleware.PirschError`. ``transport`` or ``http_client`` replace the network,
-    for tests.
+    once, cached, and renewed on a 401 (the request is then tried once more). Statistics requests
+    that fail with no answer, a 429 or a 5xx are retried with backoff (``Retry-After`` honoured).
+    Failures raise :class:`~pirsch_middleware.PirschError`. ``transport`` or ``http_client``
+    replace the network, for tests.
     """
 
     def __init__(
@@ -106,28 +254,21 @@ class PirschClient:
         transport: httpx.BaseTransport | None = None,
         http_client: httpx.Client | None = None,
     ) -> None:
-        if settings is None:
-            settings = Settings(
-                access_key=access_key,
-                client_id=client_id,
-                client_secret=client_secret,
-                base_url=base_url,
-                timeout=timeout,
-            )
-        self._settings = settings
-        self._base_url = settings.base_url or ""
+        super().__init__(
+            access_key=access_key,
+            client_id=client_id,
+            client_secret=client_secret,
+            base_url=base_url,
+            timeout=timeout,
+            settings=settings,
+        )
         self._owns_http = http_client is None
         self._http = http_client or httpx.Client(
             transport=transport,
-            timeout=settings.timeout,
+            timeout=self._settings.timeout,
             headers={"User-Agent": USER_AGENT},
         )
-        self._token: str | None = None
-        self._token_expires = 0.0
         self._token_lock = threading.Lock()
-
-    def __repr__(self) -> str:
-        return f"PirschClient(base_url={self._base_url!r}, auth={self._settings.auth_mode!r})"
 
     def __enter__(self) -> PirschClient:
         return self
@@ -140,36 +281,36 @@ class PirschClient:
         if self._owns_http:
             self._http.close()
 
-    # Ingestion
-
-    def hit(self, hit: Hit | Mapping[str, Any]) -> None:
-        """Send one page hit."""
-        self.post(Hit.endpoint, _payloads([hit], with_time=False)[0])
-
-    def event(self, event: Event | Mapping[str, Any]) -> None:
-        """Send one event."""
-        self.post(Event.endpoint, _payloads([event], with_time=False)[0])
-
-    def session(self, session: Session | Mapping[str, Any]) -> None:
-        """Keep one session alive."""
-        self.post(Session.endpoint, _payloads([session], with_time=False)[0])
-
-    def hits(self, hits: Sequence[Hit | Mapping[str, Any]]) -> None:
-        """Send page hits in one batch; each carries its ``time``."""
-        self.post(Hit.endpoint + "/batch", _payloads(hits, with_time=True))
-
-    def events(self, events: Sequence[Event | Mapping[str, Any]]) -> None:
-        """Send events in one batch; each carries its ``time``."""
-        self.post(Event.endpoint + "/batch", _payloads(events, with_time=True))
-
-    def sessions(self, sessions: Sequence[Session | Mapping[str, Any]]) -> None:
-        """Keep sessions alive in one batch; each carries its ``time``."""
-        self.post(Session.endpoint + "/batch", _payloads(sessions, with_time=True))
-
     def send_batch(self, records: Sequence[Record]) -> None:
         """Send records of one kind to that kind's batch endpoint."""
         if records:
             self.post(records[0].endpoint + "/batch", _payloads(records, with_time=True))
+
+    def _ingest(self, endpoint: Ingest[Any], value: Any) -> None:
+        self.post(endpoint.path, endpoint.body(value))
+
+    def domains(self) -> list[Domain]:
+        """The domains this client may read (a client made for one domain sees that one)."""
+        return self._statistics(DOMAINS, None)
+
+    def funnels(self, domain_id: str) -> list[Funnel]:
+        """The funnels defined for a domain."""
+        return self._statistics(FUNNELS, domain_id)
+
+    def _statistics(self, endpoint: Endpoint[_T], arg: Filter | str | None) -> _T:
+        params = self._stats_request(endpoint, arg)
+        attempt = 0
+        while True:
+            try:
+                response = self.request("GET", endpoint.path, params=params)
+                break
+            except PirschError as error:
+                delay = retry_delay(error, attempt, self._settings.retry_backoff)
+                if delay is None:
+                    raise
+                attempt += 1
+                time.sleep(delay)
+        return endpoint.read(response)
 
     # Transport
 
@@ -203,32 +344,21 @@ class PirschClient:
         params: list[tuple[str, str]] | None,
         token: str,
     ) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {token}"}
-        if content is not None:
-            headers["Content-Type"] = "application/json"
         try:
             return self._http.request(
-                method,
-                self._base_url + path,
-                content=content,
-                params=httpx.QueryParams(tuple(params)) if params else None,
-                headers=headers,
+                method, self._base_url + path, **_request_parts(content, params, token)
             )
         except httpx.HTTPError as exc:
             raise PirschError(f"{method} {path}: {type(exc).__name__}: {exc}") from None
 
     def _bearer(self) -> str:
-        if self._settings.access_key:
-            return self._settings.access_key
-        if not self._settings.client_id:
-            raise PirschError("no credentials: set access_key, or client_id and client_secret")
-        token = self._token
-        if token is not None and time.monotonic() < self._token_expires:
+        token = self._cached_token()
+        if token is not None:
             return token
         with self._token_lock:
-            token = self._token
-            if token is None or time.monotonic() >= self._token_expires:
-                token = self._token = self._fetch_token()
+            token = self._cached_token()
+            if token is None:
+                token = self._keep_token(self._post_token())
             return token
 
     def _drop_token(self, stale: str) -> None:
@@ -237,26 +367,21 @@ class PirschClient:
             if self._token == stale:
                 self._token = None
 
-    def _fetch_token(self) -> str:
-        body = {
-            "client_id": self._settings.client_id,
-            "client_secret": self._settings.client_secret,
-        }
+    def _post_token(self) -> httpx.Response:
         try:
-            response = self._http.post(self._base_url + TOKEN_PATH, content=encode(body))
+            return self._http.post(self._base_url + TOKEN_PATH, content=self._token_body())
         except httpx.HTTPError as exc:
             raise PirschError(f"POST {TOKEN_PATH}: {type(exc).__name__}: {exc}") from None
-        if response.status_code >= 400:
-            raise api_error(response, f"POST {TOKEN_PATH}")
-        try:
-            data = response.json()
-            token = data["access_token"]
-            expires = parse_time(data["expires_at"]).timestamp() - time.time()
-        except (ValueError, KeyError, TypeError):
-            raise PirschError(f"POST {TOKEN_PATH}: the answer holds no usable token") from None
-        if not isinstance(token, str) or not token:
-            raise PirschError(f"POST {TOKEN_PATH}: the answer holds no usable token")
-        if expires <= 0:  # our clock is off: use the token until the API answers 401
-            expires = _TOKEN_FALLBACK_LIFETIME
-        self._token_expires = time.monotonic() + expires - min(_TOKEN_MARGIN, expires / 2)
-        return token
+
+
+def _request_parts(
+    content: bytes | None, params: list[tuple[str, str]] | None, token: str
+) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {token}"}
+    if content is not None:
+        headers["Content-Type"] = "application/json"
+    return {
+        "content": content,
+        "params": httpx.QueryParams(tuple(params)) if params else None,
+        "headers": headers,
+    }
