@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ._version import __version__
+from .async_client import AsyncPirschClient
 from .client import PirschClient
 from .context import (
     OutsideRequestError,
@@ -18,6 +19,7 @@ from .context import (
 )
 from .errors import ConfigurationError, PirschError
 from .extract import SKIP_REASONS
+from .filter import Filter
 from .records import Event, Hit, Record, Session
 from .request import RequestData
 from .settings import (
@@ -34,8 +36,10 @@ __all__ = [
     "DEFAULT_IP_HEADERS",
     "DEFAULT_TRUSTED_PROXIES",
     "SKIP_REASONS",
+    "AsyncPirschClient",
     "ConfigurationError",
     "Event",
+    "Filter",
     "Hit",
     "OutsideRequestError",
     "PirschClient",

@@ -1,4 +1,4 @@
-"""Command line: ``python -m pirsch_middleware demo [--app starlette|fastapi|flask|django]``."""
+"""Command line: ``python -m pirsch_middleware demo`` and ``python -m pirsch_middleware stats``."""
 
 from __future__ import annotations
 
@@ -16,7 +16,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo.add_argument(
         "--app", choices=["starlette", "fastapi", "flask", "django"], default="starlette"
     )
+    from ._stats_cli import add_parser, run
+
+    add_parser(commands)
     args = parser.parse_args(argv)
+    if args.command == "stats":
+        return run(args)
     from ._demo import demo as run_demo
 
     return run_demo(args.app)

@@ -144,7 +144,8 @@ class StatisticsAPI:
     conversion_goals = Endpoint(
         _S + "goals", many(r.ConversionGoalStats), "conversion goals and their statistics"
     )
-    events = Endpoint(_S + "events", many(r.EventStats), "events and their metadata keys")
+    # Not "events": that name sends events (the ingestion endpoint).
+    event_stats = Endpoint(_S + "events", many(r.EventStats), "events and their metadata keys")
     event_metadata = Endpoint(
         _S + "event/meta",
         many(r.EventStats),

@@ -1,12 +1,13 @@
-"""A local HTTP server that speaks the Pirsch API's ingestion and token endpoints.
+"""A local HTTP server that speaks the Pirsch API: ingestion, tokens and statistics.
 
 It runs on 127.0.0.1, answers as the API document says (status codes, error bodies, the token
-flow), records what it accepted, and can be told to fail: scripted answers, slow answers,
-refused connections, expired tokens and rejected records.
+flow, the statistics endpoints' example answers), records what it accepted, and can be told to
+fail: scripted answers, slow answers, refused connections, expired tokens and rejected records.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import secrets
 import socket
@@ -18,6 +19,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qsl
+
+from .examples import EXAMPLES
 
 __all__ = ["FakePirschAPI", "Received", "Reply"]
 
@@ -66,6 +70,10 @@ class FakePirschAPI:
         self.token_lifetime = token_lifetime
         self.received: list[Received] = []
         self.requests: list[tuple[str, str, int]] = []  # (method, path, status)
+        #: The statistics requests: (path, query parameters in order).
+        self.stats_requests: list[tuple[str, list[tuple[str, str]]]] = []
+        #: What each statistics path answers (the document's examples; change to taste).
+        self.examples: dict[str, Any] = copy.deepcopy(EXAMPLES)
         self.tokens_issued = 0
         self.delay = 0.0
         self.reject: Callable[[str, dict[str, Any]], str | None] | None = None
@@ -190,10 +198,14 @@ class FakePirschAPI:
                 self._reply(status, body, headers)
 
             def do_GET(self) -> None:
-                self._reply(404, {"validation": {}, "error": ["not found"]}, {})
+                status, body, headers = api._statistics(self.path, self.headers)
+                self._reply(status, body, headers)
 
             def _reply(self, status: int, body: Any, headers: dict[str, str]) -> None:
-                data = b"" if body is None else json.dumps(body).encode()
+                if isinstance(body, bytes):
+                    data = body
+                else:
+                    data = b"" if body is None else json.dumps(body).encode()
                 with api._lock:
                     api.requests.append((self.command, self.path, status))
                 try:
@@ -262,6 +274,32 @@ class FakePirschAPI:
             if message is not None:
                 return {"validation": {}, "error": [message]}
         return None
+
+    def _statistics(self, target: str, headers: Any) -> tuple[int, Any, dict[str, str]]:
+        path, _, query = target.partition("?")
+        if path not in self.examples:
+            return 404, {"validation": {}, "error": ["not found"]}, {}
+        params = parse_qsl(query, keep_blank_values=True)
+        with self._lock:
+            self.stats_requests.append((path, params))
+            reply = self._replies.pop(0) if self._replies else None
+        time.sleep(reply.delay if reply else self.delay)
+        if reply is not None:
+            return reply.status, reply.body, reply.headers
+        token = self._check_auth(headers.get("Authorization", ""))
+        if token is None:
+            return 401, {"validation": {}, "error": ["unauthorized"]}, {}
+        if token in self.access_keys:
+            return 403, {"validation": {}, "error": ["access keys cannot read statistics"]}, {}
+        names = {name for name, _ in params}
+        needed: tuple[str, ...] = () if path == "/api/v1/domain" else ("id",)
+        if path.startswith("/api/v1/statistics/") and not path.endswith("/overview"):
+            needed = ("id", "from", "to")
+        missing = {name: "required" for name in needed if name not in names}
+        if missing:
+            return 400, {"validation": missing, "error": []}, {}
+        # Encoded here, so an example of None is the JSON null the API may answer.
+        return 200, json.dumps(self.examples[path]).encode(), {}
 
     def _check_auth(self, header: str) -> str | None:
         if not header.startswith("Bearer "):
