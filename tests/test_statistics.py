@@ -276,10 +276,7 @@ def test_expired_token_is_renewed_once(api: FakePirschAPI) -> None:
 
 def test_server_errors_and_429_are_retried(api: FakePirschAPI) -> None:
     api.fail_next(Reply(503), Reply(429, headers={"Retry-After": "0"}))
-    with sync_client(
-        api,
-    ) as client:
-        client._settings = client._settings.replace(retry_backoff=0.01)
+    with sync_client(api) as client:
         assert client.growth(Filter(**MAY)).visitors_growth == pytest.approx(0.34)
     assert [s for m, _, s in api.requests if m == "GET"] == [503, 429, 200]
 
