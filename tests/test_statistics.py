@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import date, datetime, timezone
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -422,3 +423,16 @@ def test_cli_with_only_an_access_key_says_what_is_needed(
     monkeypatch.setenv("PIRSCH_BASE_URL", api.base_url)
     assert main(["stats", "domains"]) == 1
     assert "statistics need an OAuth client" in capsys.readouterr().err
+
+
+def test_readme_statistics_example_runs(
+    api: FakePirschAPI, credentials: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    blocks = readme.split("```python\n")
+    (example,) = [b.split("```")[0] for b in blocks if "client.domains()[0]" in b]
+    exec(compile(example, "README.md", "exec"), {})
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split()[1:] == ["42", "0.4791"]  # week (unset by the example answer), visitors
+    assert out[1] == "+34%"
+    assert [p for p, _ in api.stats_requests][-1] == "/api/v1/statistics/session/list"
