@@ -436,3 +436,22 @@ def test_readme_statistics_example_runs(
     assert out[0].split()[1:] == ["42", "0.4791"]  # week (unset by the example answer), visitors
     assert out[1] == "+34%"
     assert [p for p, _ in api.stats_requests][-1] == "/api/v1/statistics/session/list"
+
+
+def test_async_client_sends_hits_events_and_sessions(api: FakePirschAPI) -> None:
+    hit = {"url": "https://example.com/", "ip": "203.0.113.7", "user_agent": "UA"}
+
+    async def send() -> None:
+        async with AsyncPirschClient(access_key=ACCESS_KEY, base_url=api.base_url) as client:
+            await client.hit(hit)
+            await client.event({**hit, "event_name": "Signup"})
+            await client.session({"ip": "203.0.113.7", "user_agent": "UA"})
+            await client.hits([{**hit, "time": "2026-05-01T10:00:00.000Z"}])
+
+    asyncio.run(send())
+    assert [(r.kind, r.batch) for r in api.received] == [
+        ("hit", False),
+        ("event", False),
+        ("session", False),
+        ("hit", True),
+    ]
