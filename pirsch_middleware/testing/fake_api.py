@@ -229,14 +229,9 @@ class FakePirschAPI:
             return 404, {"validation": {}, "error": ["not found"]}, {}
         if len(parts) == 4 and parts[3] != "batch":
             return 404, {"validation": {}, "error": ["not found"]}, {}
-        with self._lock:
-            reply = self._replies.pop(0) if self._replies else None
-        time.sleep(reply.delay if reply else self.delay)
-        if reply is not None:
-            return reply.status, reply.body, reply.headers
-        token = self._check_auth(headers.get("Authorization", ""))
-        if token is None:
-            return 401, {"validation": {}, "error": ["unauthorized"]}, {}
+        early, token = self._gate(headers)
+        if early is not None:
+            return early
         try:
             body = json.loads(raw)
         except ValueError:
@@ -282,13 +277,9 @@ class FakePirschAPI:
         params = parse_qsl(query, keep_blank_values=True)
         with self._lock:
             self.stats_requests.append((path, params))
-            reply = self._replies.pop(0) if self._replies else None
-        time.sleep(reply.delay if reply else self.delay)
-        if reply is not None:
-            return reply.status, reply.body, reply.headers
-        token = self._check_auth(headers.get("Authorization", ""))
-        if token is None:
-            return 401, {"validation": {}, "error": ["unauthorized"]}, {}
+        early, token = self._gate(headers)
+        if early is not None:
+            return early
         if token in self.access_keys:
             return 403, {"validation": {}, "error": ["access keys cannot read statistics"]}, {}
         names = {name for name, _ in params}
@@ -300,6 +291,18 @@ class FakePirschAPI:
             return 400, {"validation": missing, "error": []}, {}
         # Encoded here, so an example of None is the JSON null the API may answer.
         return 200, json.dumps(self.examples[path]).encode(), {}
+
+    def _gate(self, headers: Any) -> tuple[tuple[int, Any, dict[str, str]] | None, str]:
+        """A scripted reply (after its delay) or a 401, else ``None`` and the caller's token."""
+        with self._lock:
+            reply = self._replies.pop(0) if self._replies else None
+        time.sleep(reply.delay if reply else self.delay)
+        if reply is not None:
+            return (reply.status, reply.body, reply.headers), ""
+        token = self._check_auth(headers.get("Authorization", ""))
+        if token is None:
+            return (401, {"validation": {}, "error": ["unauthorized"]}, {}), ""
+        return None, token
 
     def _check_auth(self, header: str) -> str | None:
         if not header.startswith("Bearer "):
