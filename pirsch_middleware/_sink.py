@@ -1,0 +1,32 @@
+"""Where records go instead of the sender while a test captures them (see ``testing.capture``).
+
+Kept apart from the testing package so that the runtime imports no test tooling.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from .records import Record
+
+__all__ = ["active_sink", "pop_sink", "push_sink"]
+
+Sink = Callable[[Record], None]
+_active: list[Sink] = []
+_lock = threading.Lock()
+
+
+def active_sink() -> Sink | None:
+    """The innermost sink, if a capture is active."""
+    return _active[-1] if _active else None
+
+
+def push_sink(sink: Sink) -> None:
+    with _lock:
+        _active.append(sink)
+
+
+def pop_sink(sink: Sink) -> None:
+    with _lock:
+        _active.remove(sink)
