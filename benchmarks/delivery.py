@@ -1,0 +1,64 @@
+"""Delivery throughput: hits per second delivered end to end to a local fake Pirsch API, with
+the default batching, against one POST per hit (the official SDKs' design), in the same run.
+
+Run: python benchmarks/delivery.py [burst] [single posts]
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from _support import ACCESS_KEY, BROWSER, fake_api, table
+
+from pirsch_middleware import PirschClient, RequestData, Tracker
+
+
+def main() -> None:
+    burst = int(sys.argv[1]) if len(sys.argv) > 1 else 50_000
+    singles = int(sys.argv[2]) if len(sys.argv) > 2 else 2_000
+    headers = dict(BROWSER)
+    requests = [
+        RequestData("GET", "https", "example.com", f"/p/{i}", "", "203.0.113.7", headers)
+        for i in range(burst)
+    ]
+    with fake_api() as url:
+        tracker = Tracker(access_key=ACCESS_KEY, base_url=url, environ={})
+        start = time.perf_counter()
+        for request in requests:
+            tracker.track_page_view(request)
+        queued_in = time.perf_counter() - start
+        delivered = tracker.flush(300)
+        batched = time.perf_counter() - start
+        stats = tracker.stats()
+        tracker.close(5)
+
+        hit = tracker._extractor.hit(requests[0], time.time())
+        assert not isinstance(hit, str)
+        with PirschClient(access_key=ACCESS_KEY, base_url=url) as client:
+            start = time.perf_counter()
+            for _ in range(singles):
+                client.hit(hit)
+            single = time.perf_counter() - start
+    rate, single_rate = stats.sent / batched, singles / single
+    rows = [
+        [
+            f"pirsch_middleware (batch_size {tracker.settings.batch_size})",
+            f"{burst:,}",
+            f"{batched:.2f}",
+            f"{rate:,.0f}",
+            f"{sum(stats.dropped.values()):,}",
+        ],
+        ["one POST per hit", f"{singles:,}", f"{single:.2f}", f"{single_rate:,.0f}", "0"],
+    ]
+    print(table(["design", "hits", "seconds", "hits/s", "dropped"], rows))
+    print(
+        f"\nbatched/single: {rate / single_rate:.1f}x; the burst was queued in {queued_in:.2f} s "
+        f"({'all delivered' if delivered else 'NOT all delivered'}, sent {stats.sent:,})"
+    )
+
+
+if __name__ == "__main__":
+    main()

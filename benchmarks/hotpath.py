@@ -1,0 +1,353 @@
+"""Per-request cost on the hot path: each framework alone, behind an empty pass-through
+middleware, and behind pirsch_middleware, side by side in one run.
+
+Run: python benchmarks/hotpath.py [requests] [repeats]
+
+Each repeat times every variant once, in turn, so drift on a noisy machine hits all of them
+alike; the table shows medians. The apps are driven in-process (ASGI callables, WSGI callables)
+with a browser's headers; the tracker's sender runs against a fake Pirsch API in another
+process, answering at once ("healthy") or after an hour ("stalled": the queue fills, then drops).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+sys.path.insert(0, os.path.dirname(__file__))
+from _support import ACCESS_KEY, BROWSER, fake_api, median, table
+
+PAGE = "<!doctype html><html><head><title>Pricing &amp; plans</title></head><body>hi</body></html>"
+PATHS = {"page": "/pricing", "asset": "/static/app.css", "json": "/api/items"}
+Runner = Callable[[int], float]
+
+
+# ASGI: a trivial Starlette app
+
+
+class EmptyASGI:
+    """The floor: a pure ASGI middleware that does nothing."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.app(scope, receive, send)
+
+
+def starlette_app(*middleware: Any) -> Any:
+    from starlette.applications import Starlette
+    from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse
+    from starlette.routing import Route
+
+    async def page(request: Any) -> Any:
+        return HTMLResponse(PAGE)
+
+    async def items(request: Any) -> Any:
+        return JSONResponse({"ok": True})
+
+    async def css(request: Any) -> Any:
+        return PlainTextResponse("body {}", media_type="text/css")
+
+    routes = [Route("/pricing", page), Route("/api/items", items), Route("/static/app.css", css)]
+    return Starlette(routes=routes, middleware=list(middleware))
+
+
+def asgi_scope(path: str) -> dict[str, Any]:
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "https",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"a=1",
+        "headers": [(k.encode(), v.encode()) for k, v in BROWSER],
+        "client": ("203.0.113.7", 50000),
+        "server": ("10.0.0.1", 443),
+    }
+
+
+def asgi_runner(app: Any, path: str, loop: asyncio.AbstractEventLoop) -> Runner:
+    scope = asgi_scope(path)
+    request = {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Any) -> None:
+        pass
+
+    async def run(n: int) -> float:
+        start = time.perf_counter()
+        for _ in range(n):
+            sent = False
+
+            async def receive() -> Any:
+                nonlocal sent
+                if not sent:
+                    sent = True
+                    return request
+                await asyncio.Event().wait()  # no disconnect; cancelled when done
+                return {"type": "http.disconnect"}
+
+            await app(dict(scope), receive, send)
+        return (time.perf_counter() - start) / n * 1e6
+
+    return lambda n: loop.run_until_complete(run(n))
+
+
+# WSGI: a trivial Flask app
+
+
+class EmptyWSGI:
+    """The floor: a WSGI middleware that does nothing."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def __call__(self, environ: Any, start_response: Any) -> Any:
+        return self.app(environ, start_response)
+
+
+def flask_app() -> Any:
+    from flask import Flask, Response
+
+    app = Flask("bench", static_folder=None)
+    app.add_url_rule("/pricing", "page", lambda: PAGE)
+    app.add_url_rule("/api/items", "items", lambda: {"ok": True})
+    app.add_url_rule("/static/app.css", "css", lambda: Response("body {}", mimetype="text/css"))
+    return app
+
+
+def environ(path: str) -> dict[str, Any]:
+    return {
+        "REQUEST_METHOD": "GET",
+        "wsgi.url_scheme": "https",
+        "wsgi.input": io.BytesIO(b""),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+        "wsgi.version": (1, 0),
+        "SCRIPT_NAME": "",
+        "PATH_INFO": path,
+        "QUERY_STRING": "a=1",
+        "REMOTE_ADDR": "203.0.113.7",
+        "SERVER_NAME": "example.com",
+        "SERVER_PORT": "443",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        **{"HTTP_" + k.upper().replace("-", "_"): v for k, v in BROWSER},
+    }
+
+
+def wsgi_runner(app: Any, path: str) -> Runner:
+    base = environ(path)
+
+    def start_response(status: str, headers: Any, exc_info: Any = None) -> Any:
+        return None
+
+    def run(n: int) -> float:
+        start = time.perf_counter()
+        for _ in range(n):
+            result: Iterable[bytes] = app(dict(base), start_response)
+            for _chunk in result:
+                pass
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+        return (time.perf_counter() - start) / n * 1e6
+
+    return run
+
+
+# Django, sync (WSGIHandler) and async (ASGIHandler)
+
+DJANGO_EMPTY = "hotpath.EmptyDjango"
+DJANGO_PIRSCH = "pirsch_middleware.django.PirschMiddleware"
+
+
+class EmptyDjango:
+    """The floor: a sync- and async-capable Django middleware that does nothing."""
+
+    sync_capable = async_capable = True
+
+    def __init__(self, get_response: Any) -> None:
+        from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+
+        self.get_response = get_response
+        if iscoroutinefunction(get_response):
+            markcoroutinefunction(self)
+
+    def __call__(self, request: Any) -> Any:
+        return self.get_response(request)
+
+
+def setup_django(pirsch: dict[str, Any]) -> None:
+    import django
+    from django.conf import settings
+    from django.http import HttpResponse, JsonResponse
+    from django.urls import path
+
+    module = sys.modules[__name__]
+    module.urlpatterns = [  # type: ignore[attr-defined]
+        path("pricing", lambda request: HttpResponse(PAGE)),
+        path("api/items", lambda request: JsonResponse({"ok": True})),
+        path("static/app.css", lambda request: HttpResponse("body {}", content_type="text/css")),
+    ]
+    sys.modules.setdefault("hotpath", module)
+    settings.configure(
+        DEBUG=False,
+        SECRET_KEY="bench",  # noqa: S106
+        ALLOWED_HOSTS=["*"],
+        ROOT_URLCONF=__name__,
+        MIDDLEWARE=[],
+        INSTALLED_APPS=[],
+        PIRSCH=pirsch,
+    )
+    django.setup()
+
+
+def django_handler(middleware: list[str], pirsch: dict[str, Any], is_async: bool) -> Any:
+    from django.conf import settings
+    from django.core.handlers.asgi import ASGIHandler
+    from django.core.handlers.wsgi import WSGIHandler
+
+    settings.MIDDLEWARE = middleware
+    settings.PIRSCH = pirsch
+    return ASGIHandler() if is_async else WSGIHandler()
+
+
+# The run
+
+
+def measure(
+    variants: dict[str, Runner], n: int, repeats: int, between: Callable[[], None]
+) -> dict[str, float]:
+    samples: dict[str, list[float]] = {name: [] for name in variants}
+    for run in variants.values():  # warm caches and lazy imports
+        run(min(n, 200))
+        between()
+    for _ in range(repeats):
+        for name, run in variants.items():
+            samples[name].append(run(n))
+            between()
+    return {name: median(values) for name, values in samples.items()}
+
+
+def rows(framework: str, result: dict[str, float]) -> list[list[str]]:
+    bare, empty = result["bare app"], result["empty middleware"]
+    floor = empty - bare
+    out = []
+    for name, us in result.items():
+        added = us - bare
+        over_empty = us - empty
+        ratio = f"{added / floor:.1f}x" if floor > 0 and name not in ("bare app",) else "-"
+        out.append([framework, name, f"{us:.2f}", f"{added:+.2f}", f"{over_empty:+.2f}", ratio])
+    return out
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
+    repeats = int(sys.argv[2]) if len(sys.argv) > 2 else 5
+    from starlette.middleware import Middleware
+
+    from pirsch_middleware import Tracker
+    from pirsch_middleware.asgi import PirschMiddleware as ASGIPirsch
+    from pirsch_middleware.django.middleware import tracker_for
+    from pirsch_middleware.wsgi import PirschMiddleware as WSGIPirsch
+
+    out: list[list[str]] = []
+    with fake_api() as healthy_url, fake_api(delay=3600) as stalled_url:
+        healthy = Tracker(access_key=ACCESS_KEY, base_url=healthy_url, environ={})
+        stalled = Tracker(access_key=ACCESS_KEY, base_url=stalled_url, environ={})
+
+        def between() -> None:
+            healthy.flush(60)
+
+        loop = asyncio.new_event_loop()
+        apps = {
+            "bare app": starlette_app(),
+            "empty middleware": starlette_app(Middleware(EmptyASGI)),
+            "tracked page view": starlette_app(Middleware(ASGIPirsch, tracker=healthy)),
+            "tracked, API stalled": starlette_app(Middleware(ASGIPirsch, tracker=stalled)),
+        }
+        variants = {name: asgi_runner(app, PATHS["page"], loop) for name, app in apps.items()}
+        tracked = apps["tracked page view"]
+        variants["skipped: asset path"] = asgi_runner(tracked, PATHS["asset"], loop)
+        variants["skipped: JSON response"] = asgi_runner(tracked, PATHS["json"], loop)
+        out += rows("ASGI (Starlette)", measure(variants, n, repeats, between))
+
+        flask = flask_app()
+        wsgi = flask.wsgi_app
+        wsgi_apps = {
+            "bare app": wsgi,
+            "empty middleware": EmptyWSGI(wsgi),
+            "tracked page view": WSGIPirsch(wsgi, tracker=healthy),
+            "tracked, API stalled": WSGIPirsch(wsgi, tracker=stalled),
+        }
+        variants = {name: wsgi_runner(app, PATHS["page"]) for name, app in wsgi_apps.items()}
+        variants["skipped: asset path"] = wsgi_runner(
+            wsgi_apps["tracked page view"], PATHS["asset"]
+        )
+        variants["skipped: JSON response"] = wsgi_runner(
+            wsgi_apps["tracked page view"], PATHS["json"]
+        )
+        out += rows("WSGI (Flask)", measure(variants, n, repeats, between))
+
+        good = {"access_key": ACCESS_KEY, "base_url": healthy_url, "environ": {}}
+        bad = {"access_key": ACCESS_KEY, "base_url": stalled_url, "environ": {}}
+        setup_django(good)
+
+        def django_between() -> None:
+            tracker_for(good)[0].flush(60)
+
+        for label, is_async in (("Django sync", False), ("Django async", True)):
+            handlers = {
+                "bare app": (django_handler([], good, is_async), good),
+                "empty middleware": (django_handler([DJANGO_EMPTY], good, is_async), good),
+                "tracked page view": (django_handler([DJANGO_PIRSCH], good, is_async), good),
+                "tracked, API stalled": (django_handler([DJANGO_PIRSCH], bad, is_async), bad),
+            }
+            variants = {}
+            for name, (handler, pirsch) in handlers.items():
+                variants[name] = _django_runner(handler, PATHS["page"], pirsch, is_async, loop)
+            handler, pirsch = handlers["tracked page view"]
+            variants["skipped: asset path"] = _django_runner(
+                handler, PATHS["asset"], pirsch, is_async, loop
+            )
+            variants["skipped: JSON response"] = _django_runner(
+                handler, PATHS["json"], pirsch, is_async, loop
+            )
+            out += rows(label, measure(variants, n, repeats, django_between))
+        loop.close()
+        healthy.close(5)
+        stalled.close(0)
+    print(
+        table(["framework", "case", "µs/request", "added µs", "over empty µs", "x empty mw"], out)
+    )
+    print(
+        f"\n({n} requests x {repeats} repeats per case, medians; Python {sys.version.split()[0]})"
+    )
+
+
+def _django_runner(
+    handler: Any, path: str, pirsch: dict[str, Any], is_async: bool, loop: asyncio.AbstractEventLoop
+) -> Runner:
+    from django.conf import settings
+
+    inner = asgi_runner(handler, path, loop) if is_async else wsgi_runner(handler, path)
+
+    def run(n: int) -> float:
+        settings.PIRSCH = pirsch  # the tracker this handler's middleware reads
+        return inner(n)
+
+    return run
+
+
+if __name__ == "__main__":
+    main()
