@@ -85,8 +85,10 @@ class RequestContext:
         source: Any,
     ) -> None:
         """``build(source)`` makes the request's :class:`RequestData`; it is called only when
-        something needs the headers (a request the method and path do not already rule out, or an
-        event), so an asset or an excluded path costs a dictionary lookup."""
+        something needs the headers (a successful HTML response to a request the method and path
+        do not rule out, or an event), so an asset, an excluded path or a JSON answer never
+        copies a header. The header rules (prefetch, DNT, user agent, bots, ``should_track``)
+        are therefore judged at response start, after the cheaper response rules."""
         self.tracker = tracker
         self._build = build
         self._source = source
@@ -102,13 +104,10 @@ class RequestContext:
         self._charset = "utf-8"
         self.skip_reason: str | None
         try:
-            reason = tracker.route_skip(method, path)
-            if reason is None:
-                reason = tracker.header_skip(self.request)
-        except Exception:  # a should_track predicate that raised, or request data beyond repair
+            self.skip_reason = tracker.route_skip(method, path)
+        except Exception:
             report_error("the request's checks")
-            reason = "error"
-        self.skip_reason = reason
+            self.skip_reason = "error"
 
     @classmethod
     def of(cls, tracker: Tracker, request: RequestData) -> RequestContext:
@@ -131,17 +130,26 @@ class RequestContext:
     def respond(self, status: int, content_type: str | None, encoded: bool = False) -> bool:
         """The response starts; ``True`` asks for the first body chunk to read the title from."""
         self._status, self._type = status, content_type
-        if (
-            not self.read_title
-            or encoded
-            or self.title is not None
-            or self.skip_reason is not None
-            or Extractor.response_skip(status, content_type) is not None
-        ):
+        if self.skip_reason is None:
+            self._judge(status, content_type)
+        if self.skip_reason is not None or not self.read_title or encoded or self.title is not None:
             self.finish()
             return False
         self._charset = charset_of(content_type)
         return True
+
+    def _judge(self, status: int, content_type: str | None) -> None:
+        """Response rules first (no header needed), then the header rules."""
+        reason = Extractor.response_skip(status, content_type)
+        try:
+            if reason is not None:
+                self.tracker.count_skip(reason)
+            else:
+                reason = self.tracker.header_skip(self.request)
+        except Exception:  # a should_track predicate that raised, or request data beyond repair
+            report_error("the request's checks")
+            reason = "error"
+        self.skip_reason = reason
 
     def body(self, chunk: bytes) -> None:
         """The first chunk of the body: read the title, then decide."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from .context import RequestContext, _current, report_error
@@ -39,21 +38,26 @@ class PirschMiddleware:
         self.app = app
         self.tracker = tracker if tracker is not None else Tracker(settings, **options)
         keys = environ_keys(self.tracker.settings.ip_headers)
+
         # Built when the request arrives for a possible page view (the environ is read at once);
         # for other requests only if a view sends an event.
-        self._from_environ: Callable[[WSGIEnvironment], RequestData] = partial(
-            environ_request, keys=keys
-        )
+        def from_environ(source: tuple[WSGIEnvironment, str]) -> RequestData:
+            return environ_request(source[0], keys, path=source[1])
+
+        self._from_environ = from_environ
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         try:
+            path = environ_path(environ)
             context = RequestContext(
                 self.tracker,
                 environ.get("REQUEST_METHOD", "GET"),
-                environ_path(environ),
+                path,
                 self._from_environ,
-                environ,
+                (environ, path),
             )
+            if context.skip_reason is None:
+                context.request  # noqa: B018 - copy what the core needs out of environ now
         except Exception:
             report_error("the WSGI middleware")
             return self.app(environ, start_response)
