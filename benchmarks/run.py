@@ -17,7 +17,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 FULL = {
-    "Hot path: µs per request": ("hotpath.py", ["10000", "5"]),
+    "Hot path: µs per request": ("hotpath.py", ["10000", "20"]),
     "Core alone: µs per request": ("core.py", ["20000", "5"]),
     "Delivery throughput": ("delivery.py", ["50000", "2000"]),
     "Memory under outage": ("memory.py", ["1000000"]),
