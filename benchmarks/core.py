@@ -15,30 +15,17 @@ Rows (medians of the repeats, microseconds per request):
 from __future__ import annotations
 
 import itertools
+import os
 import statistics
 import sys
 import time
 from collections.abc import Callable
 
+sys.path.insert(0, os.path.dirname(__file__))
+from _support import BROWSER as HEADERS
+
 from pirsch_middleware import RequestData, Tracker
 from pirsch_middleware.testing import FakePirschAPI
-
-HEADERS = [
-    ("host", "example.com"),
-    (
-        "user-agent",
-        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
-        "(KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
-    ),
-    ("accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"),
-    ("accept-language", "de-DE,de;q=0.9,en;q=0.8"),
-    ("accept-encoding", "gzip, deflate, br"),
-    ("referer", "https://news.example.org/"),
-    ("sec-ch-ua", '"Chromium";v="131", "Not_A Brand";v="24"'),
-    ("sec-ch-ua-mobile", "?0"),
-    ("sec-ch-ua-platform", '"Windows"'),
-    ("cookie", "session=abc123; theme=dark"),
-]
 
 
 def make(path: str, user_agent: str | None = None) -> RequestData:

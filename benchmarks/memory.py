@@ -6,22 +6,18 @@ Run: python benchmarks/memory.py [page views]
 
 from __future__ import annotations
 
+import os
 import resource
 import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+from _support import BROWSER
 
 from pirsch_middleware import RequestData, Tracker
 from pirsch_middleware.testing import FakePirschAPI
 
-HEADERS = {
-    "user-agent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
-    "(KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
-    "accept-language": "de-DE,de;q=0.9,en;q=0.8",
-    "referer": "https://news.example.org/",
-    "sec-ch-ua": '"Chromium";v="131", "Not_A Brand";v="24"',
-    "sec-ch-ua-mobile": "?0",
-    "sec-ch-ua-platform": '"Windows"',
-    "cookie": "session=abc123; theme=dark",
-}
+# A browser's headers (the Host goes into the request itself).
+HEADERS = {k: v for k, v in BROWSER if k != "host"}
 
 
 def peak_mb() -> float:
