@@ -95,7 +95,7 @@ class RequestContext:
         self._request: RequestData | None = None
         self.time = time.time()
         self.title: str | None = None
-        self.tags: Mapping[str, object] | None = None
+        self.tags: dict[str, str] | None = None
         self.read_title = tracker.settings.read_title
         self._decided = False
         self._events: list[dict[str, Any]] | None = None
@@ -167,14 +167,9 @@ class RequestContext:
         self._decided = True
         try:
             if self._status is not None and self.skip_reason is None:
-                self.tracker.track_page_view(
-                    self.request,
-                    self._status,
-                    self._type,
-                    title=self.title,
-                    tags=self.tags,
-                    time=self.time,
-                    request_checked=True,
+                # respond() has judged every rule: queue without judging again.
+                self.tracker.queue_page_view(
+                    self.request, time=self.time, title=self.title, tags=self.tags
                 )
         except Exception:
             report_error("page view")

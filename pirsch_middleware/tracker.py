@@ -119,13 +119,35 @@ class Tracker:
         if reason is not None:
             self._skipped.add(reason)
             return False
-        built = self._extractor.hit(
+        return self.queue_page_view(
             request,
-            _time.time() if time is None else time,
+            time=time,
             title=title,
             tags=checked_tags,
             screen_width=_size("screen_width", screen_width),
             screen_height=_size("screen_height", screen_height),
+        )
+
+    def queue_page_view(
+        self,
+        request: RequestData,
+        *,
+        time: float | None = None,
+        title: str | None = None,
+        tags: dict[str, str] | None = None,
+        screen_width: int | None = None,
+        screen_height: int | None = None,
+    ) -> bool:
+        """Queue the page hit of a request every rule has already passed (the adapters judge
+        the request and response rules themselves, in their own order); ``tags`` as
+        :func:`~pirsch_middleware.records.check_tags` returns them."""
+        built = self._extractor.hit(
+            request,
+            _time.time() if time is None else time,
+            title=title,
+            tags=tags,
+            screen_width=screen_width,
+            screen_height=screen_height,
         )
         return self._enqueue_or_skip(built)
 
