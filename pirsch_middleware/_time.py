@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
-from functools import lru_cache
 
 _FRACTION = re.compile(r"(\.\d{1,6})\d*")
 
@@ -16,13 +15,19 @@ def format_time(timestamp: float) -> str:
     microsecond = round((timestamp - second) * 1_000_000)
     if microsecond >= 1_000_000:
         second, microsecond = second + 1, 0
-    return f"{_second(second)}.{microsecond // 1000:03d}Z"
+    # Records arrive in bursts within the same second: format each second once.
+    text = _last[1] if _last[0] == second else _second(second)
+    return f"{text}.{microsecond // 1000:03d}Z"
 
 
-@lru_cache(maxsize=256)
+_last: tuple[int, str] = (0, "")
+
+
 def _second(second: int) -> str:
-    # Records arrive in bursts within the same seconds: format each second once.
-    return datetime.fromtimestamp(second, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    global _last
+    text = datetime.fromtimestamp(second, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    _last = (second, text)  # one tuple, replaced whole: safe to read from any thread
+    return text
 
 
 def parse_time(text: str) -> datetime:

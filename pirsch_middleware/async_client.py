@@ -13,14 +13,13 @@ from .client import (
     USER_AGENT,
     ClientBase,
     Ingest,
-    _payloads,
     _request_parts,
     api_error,
     encode,
     retry_delay,
 )
 from .errors import PirschError
-from .records import Record
+from .records import Record, batch_json
 from .results import Domain, Funnel
 from .settings import Settings
 from .statistics import DOMAINS, FUNNELS, Endpoint
@@ -91,7 +90,7 @@ class AsyncPirschClient(ClientBase):
     async def send_batch(self, records: Sequence[Record]) -> None:
         """Send records of one kind to that kind's batch endpoint."""
         if records:
-            await self.post(records[0].endpoint + "/batch", _payloads(records, with_time=True))
+            await self.request("POST", records[0].endpoint + "/batch", content=batch_json(records))
 
     async def _ingest(self, endpoint: Ingest[Any], value: Any) -> None:
         await self.post(endpoint.path, endpoint.body(value))

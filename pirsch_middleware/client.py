@@ -16,7 +16,7 @@ import httpx
 from ._time import parse_time
 from ._version import __version__
 from .errors import PirschError
-from .records import Event, Hit, Record, Session
+from .records import Event, Hit, Record, Session, batch_json
 from .results import Domain, Funnel
 from .settings import Settings
 from .statistics import DOMAINS, FUNNELS, Endpoint, StatisticsAPI
@@ -284,7 +284,7 @@ class PirschClient(ClientBase):
     def send_batch(self, records: Sequence[Record]) -> None:
         """Send records of one kind to that kind's batch endpoint."""
         if records:
-            self.post(records[0].endpoint + "/batch", _payloads(records, with_time=True))
+            self.request("POST", records[0].endpoint + "/batch", content=batch_json(records))
 
     def _ingest(self, endpoint: Ingest[Any], value: Any) -> None:
         self.post(endpoint.path, endpoint.body(value))

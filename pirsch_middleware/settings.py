@@ -141,7 +141,7 @@ class Settings:
     read_title: bool = True
     should_track: Callable[[RequestData], bool] | None = None
     before_send: Callable[[Record], Record | None] | None = None
-    batch_size: int = 100
+    batch_size: int = 500
     flush_interval: float = 1.0
     max_queue_size: int = 50_000
     max_retries: int = 10

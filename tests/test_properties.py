@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pirsch_middleware import Hit, RequestData, Tracker
+from pirsch_middleware.client import encode
 from pirsch_middleware.ip import IPResolver, parse_ip
+from pirsch_middleware.records import batch_json
 
 from .conftest import settings as make_settings
 
@@ -87,3 +91,21 @@ def test_untrusted_peer_is_never_overridden(peer: object, headers: dict[str, str
     address = str(peer)
     if not RESOLVER.trusts(address):
         assert RESOLVER.resolve(address, headers) == parse_ip(address)
+
+
+@settings(max_examples=300, deadline=None)
+@given(REQUESTS, st.none() | TEXT, st.floats(0, 4e9), st.booleans())
+def test_batch_json_is_the_payloads(
+    req: RequestData, title: str | None, when: float, mutate: bool
+) -> None:
+    built = [
+        TRACKER._extractor.hit(req, when, title),
+        TRACKER._extractor.event(req, when, "E", meta={"k": "v"}, duration=2, title=title),
+        TRACKER._extractor.session(req, when),
+    ]
+    records = [record for record in built if not isinstance(record, str)]
+    if mutate:  # as a before_send hook may: the cached visitor text must not be reused
+        for record in records:
+            record.user_agent = "changed"
+            record.sec_ch_ua = None
+    assert json.loads(batch_json(records)) == json.loads(encode([r.payload() for r in records]))

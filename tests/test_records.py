@@ -1,8 +1,21 @@
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
+from typing import Any
+
 import pytest
 
-from pirsch_middleware.records import check_meta, check_tags
+from pirsch_middleware.records import (
+    _MAX_CACHED,
+    _WRITERS,
+    Event,
+    Hit,
+    Session,
+    batch_json,
+    check_meta,
+    check_tags,
+)
 
 
 def test_meta_values_become_strings() -> None:
@@ -49,3 +62,62 @@ def test_tag_limits(tags: dict[str, object], message: str) -> None:
 def test_limits_are_inclusive() -> None:
     assert len(check_tags({f"k{i:02d}": "v" * 50 for i in range(20)})) == 20
     assert len(check_meta({"k" * 100: "v" * 2000})) == 1
+
+
+def _hit(**changes: object) -> Hit:
+    values: dict[str, Any] = {
+        "ip": "203.0.113.7",
+        "user_agent": "Mozilla/5.0",
+        "time": 1_700_000_000.25,
+        "url": "https://example.com/",
+    }
+    values.update(changes)
+    return Hit(**values)
+
+
+def test_batch_json_writes_what_payload_says() -> None:
+    records: list[Hit | Session] = [
+        _hit(title="Ünïcode ✓", tags={"a": "b"}, screen_width=1920),
+        Event(
+            ip="1.2.3.4",
+            user_agent="UA",
+            time=0.0,
+            url="https://example.com/x",
+            event_name="Signup",
+            event_duration=3,
+            event_meta={"plan": "pro"},
+            non_interactive=True,
+        ),
+        Session(ip="1.2.3.4", user_agent="UA", time=0.0, sec_ch_ua_mobile="?0"),
+    ]
+    assert json.loads(batch_json(records)) == [record.payload() for record in records]
+
+
+def test_batch_json_replaces_text_that_is_not_unicode() -> None:
+    body = batch_json([_hit(title="bad \udcff surrogate")])
+    assert json.loads(body)[0]["title"] == "bad ? surrogate"
+
+
+def test_batch_json_sees_changes_to_visitor_fields() -> None:
+    first = _hit(accept_language="de")
+    second = _hit(accept_language="de")
+    second.user_agent = "Changed/1.0"
+    written = json.loads(batch_json([first, second]))
+    assert [w["user_agent"] for w in written] == ["Mozilla/5.0", "Changed/1.0"]
+
+
+def test_batch_json_takes_subclasses() -> None:
+    @dataclass(slots=True, kw_only=True)
+    class Marked(Hit):
+        mark: str = "x"
+
+    assert json.loads(batch_json([Marked(ip="1.2.3.4", user_agent="UA", time=0.0, url="u")])) == [
+        {"ip": "1.2.3.4", "user_agent": "UA", "time": "1970-01-01T00:00:00.000Z", "url": "u"}
+    ]
+
+
+def test_batch_json_cache_stays_bounded() -> None:
+    records = [_hit(user_agent=f"UA {i}") for i in range(_MAX_CACHED + 10)]
+    written = json.loads(batch_json(records))
+    assert [w["user_agent"] for w in written] == [r.user_agent for r in records]
+    assert len(_WRITERS[Hit]._cache) <= _MAX_CACHED

@@ -27,3 +27,11 @@ def test_parse_time_reads_nanoseconds_and_z() -> None:
     moment = parse_time("2020-12-12T00:11:39.903607271Z")
     assert moment == datetime(2020, 12, 12, 0, 11, 39, 903607, tzinfo=timezone.utc)
     assert parse_time("2021-05-12T00:00:00Z").tzinfo is not None
+
+
+def test_format_time_across_seconds_and_back() -> None:
+    # The last second's text is remembered: a jump forward or back must not reuse it.
+    assert format_time(1_700_000_000.5) == "2023-11-14T22:13:20.500Z"
+    assert format_time(1_700_000_001.25) == "2023-11-14T22:13:21.250Z"
+    assert format_time(1_700_000_000.75) == "2023-11-14T22:13:20.750Z"
+    assert format_time(0.0) == "1970-01-01T00:00:00.000Z"
