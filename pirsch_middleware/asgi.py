@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
 from .context import RequestContext, _current, report_error
-from .request import RequestData, asgi_path, asgi_request
+from .request import RequestData, asgi_names, asgi_path, asgi_request
 from .settings import Settings, SettingsOptions
 from .tracker import Tracker
 
@@ -44,6 +44,14 @@ class PirschMiddleware:
     ) -> None:
         self.app = app
         self.tracker = tracker if tracker is not None else Tracker(settings, **options)
+        chosen = self.tracker.settings
+        # A should_track rule may read any header; otherwise only those the core reads are decoded.
+        names = None if chosen.should_track else asgi_names(chosen.ip_headers)
+
+        def from_scope(source: tuple[Scope, str]) -> RequestData:
+            return asgi_request(source[0], source[1], names)
+
+        self._from_scope = from_scope
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -54,7 +62,7 @@ class PirschMiddleware:
         try:
             path = asgi_path(scope)
             context = RequestContext(
-                self.tracker, scope.get("method", "GET"), path, _from_scope, (scope, path)
+                self.tracker, scope.get("method", "GET"), path, self._from_scope, (scope, path)
             )
         except Exception:
             report_error("the ASGI middleware")
@@ -81,40 +89,32 @@ class PirschMiddleware:
         return send_lifespan
 
 
-def _from_scope(source: tuple[Scope, str]) -> RequestData:
-    return asgi_request(*source)
-
-
 def _watch(context: RequestContext, send: Send) -> Send:
     """``send``, showing the response's start (and first body chunk) to the context."""
     wants_body = False
 
     async def send_watched(message: Message) -> None:
         nonlocal wants_body
-        if message["type"] == "http.response.start":
+        kind = message["type"]
+        if kind == "http.response.start":
             try:
-                wants_body = context.respond(*_response_info(message))
+                content_type: str | None = None
+                encoded = False
+                for name, value in message.get("headers") or ():
+                    key = name.lower()
+                    if key == b"content-type":
+                        content_type = value.decode("latin-1")
+                    elif key == b"content-encoding":
+                        encoded = value.strip().lower() != b"identity"
+                wants_body = context.respond(int(message["status"]), content_type, encoded)
             except Exception:
                 report_error("the ASGI middleware")
         elif wants_body:
             wants_body = False
-            chunk = message.get("body", b"") if message["type"] == "http.response.body" else b""
-            context.body(chunk)
+            context.body(message.get("body", b"") if kind == "http.response.body" else b"")
         await send(message)
 
     return send_watched
-
-
-def _response_info(message: Message) -> tuple[int, str | None, bool]:
-    content_type: str | None = None
-    encoded = False
-    for name, value in message.get("headers") or ():
-        key = name.lower()
-        if key == b"content-type":
-            content_type = value.decode("latin-1")
-        elif key == b"content-encoding":
-            encoded = value.strip().lower() != b"identity"
-    return int(message["status"]), content_type, encoded
 
 
 def answer_lifespan(app: ASGIApp, on_shutdown: Callable[[], object]) -> ASGIApp:

@@ -6,7 +6,7 @@ import fnmatch
 import re
 from collections.abc import Mapping
 from sys import intern
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import parse_qs, quote
 
 from .bots import bot_matcher
@@ -48,7 +48,25 @@ _CLIENT_HINTS = (
     ("sec_ch_width", "sec-ch-width"),
     ("sec_ch_viewport_width", "sec-ch-viewport-width"),
 )
+_FORWARDING = (
+    ("cf_connecting_ip", "cf-connecting-ip"),
+    ("x_forwarded_for", "x-forwarded-for"),
+    ("forwarded", "forwarded"),
+    ("x_real_ip", "x-real-ip"),
+)
 _H = TypeVar("_H", bound=Hit)
+# What a visitor sends alike on every request; their verdict and cleaned values are cached.
+_VISITOR_HEADERS = (
+    *_PREFETCH_HEADERS,
+    "user-agent",
+    "accept-language",
+    "dnt",
+    *(name for _, name in _CLIENT_HINTS),
+)
+_SESSION_FIELDS = frozenset({"user_agent", *(field for field, _ in _CLIENT_HINTS)})
+_NO_EXTRA: Mapping[str, Any] = {}
+# Distinct visitors (and origins) remembered; past this the cache starts again.
+_MAX_CACHED = 2048
 
 # Caps on what a visitor sends, so a record stays small whatever arrives.
 _MAX_URL = 4096
@@ -68,10 +86,25 @@ def _shared(value: str | None, limit: int = _MAX_HEADER) -> str | None:
     return intern(value if len(value) <= limit else value[:limit])
 
 
+class _Visitor:
+    """What a visitor's headers decide: a reason to skip, or the record fields they give."""
+
+    __slots__ = ("fields", "prefetch", "reason", "session_fields")
+
+    def __init__(self, prefetch: bool, reason: str | None, fields: dict[str, str]) -> None:
+        self.prefetch = prefetch
+        self.reason = reason
+        self.fields = fields
+        self.session_fields = {k: v for k, v in fields.items() if k in _SESSION_FIELDS}
+
+
 class Extractor:
     """Turns :class:`RequestData` into page hits, events and sessions, or a reason to skip."""
 
     def __init__(self, settings: Settings) -> None:
+        self._visitors: dict[tuple[str | None, ...], _Visitor] = {}
+        self._origins: dict[tuple[str, str], str] = {}
+        self._last: tuple[object, _Visitor] = (None, _Visitor(False, None, {}))
         self._ip = IPResolver(settings.proxy_networks(), settings.ip_headers)
         self._is_bot = bot_matcher() if settings.exclude_bots else None
         self._respect_dnt = settings.respect_dnt
@@ -113,28 +146,58 @@ class Extractor:
 
     def header_skip(self, request: RequestData) -> str | None:
         """The part of :meth:`request_skip` that reads headers (prefetch and the visitor rules)."""
-        headers = request.headers
-        for name in _PREFETCH_HEADERS:
-            value = headers.get(name)
-            if value is not None:
-                value = value.lower()
-                if "prefetch" in value or "preview" in value:
-                    return "prefetch"
-        return self.visitor_skip(request)
+        visitor = self._visitor(request.headers)
+        if visitor.prefetch:
+            return "prefetch"
+        if visitor.reason is None and self._should_track is not None:
+            return None if self._should_track(request) else "should_track"
+        return visitor.reason
 
     def visitor_skip(self, request: RequestData) -> str | None:
         """The checks that apply to events and sessions as well as page views."""
-        headers = request.headers
-        if self._respect_dnt and headers.get("dnt", "").strip() == "1":
-            return "dnt"
-        user_agent = headers.get("user-agent", "").strip()
-        if not user_agent:
-            return "no_user_agent"
-        if self._is_bot is not None and self._is_bot(user_agent):
-            return "bot"
-        if self._should_track is not None and not self._should_track(request):
+        reason = self._visitor(request.headers).reason
+        if reason is None and self._should_track is not None and not self._should_track(request):
             return "should_track"
-        return None
+        return reason
+
+    def _visitor(self, headers: Mapping[str, str]) -> _Visitor:
+        """The verdict and fields of these visitor headers, cached: visitors come back, and a
+        busy site sees a few browsers far more often than anything else."""
+        last = self._last
+        if last[0] is headers:  # asked for the same request again (its rules, then its record)
+            return last[1]
+        key = tuple(map(headers.get, _VISITOR_HEADERS))
+        visitor = self._visitors.get(key)
+        if visitor is None:
+            if len(self._visitors) >= _MAX_CACHED:
+                self._visitors.clear()
+            visitor = self._visitors[key] = self._judge_visitor(key)
+        self._last = (headers, visitor)  # one tuple, replaced whole: safe across threads
+        return visitor
+
+    def _judge_visitor(self, values: tuple[str | None, ...]) -> _Visitor:
+        purposes = values[: len(_PREFETCH_HEADERS)]
+        user_agent, language, dnt, *hints = values[len(_PREFETCH_HEADERS) :]
+        prefetch = any(
+            "prefetch" in value or "preview" in value
+            for value in (v.lower() for v in purposes if v is not None)
+        )
+        agent = (user_agent or "").strip()
+        reason = None
+        if self._respect_dnt and (dnt or "").strip() == "1":
+            reason = "dnt"
+        elif not agent:
+            reason = "no_user_agent"
+        elif self._is_bot is not None and self._is_bot(agent):
+            reason = "bot"
+        fields = {
+            "user_agent": _shared(agent) or "",
+            "accept_language": _shared(language),
+            "dnt": _shared(dnt),
+        }
+        for (field, _), value in zip(_CLIENT_HINTS, hints, strict=True):
+            fields[field] = _shared(value)
+        return _Visitor(prefetch, reason, {k: v for k, v in fields.items() if v is not None})
 
     def path_excluded(self, path: str) -> bool:
         """Whether ``exclude_paths`` names this path."""
@@ -158,14 +221,13 @@ class Extractor:
         self,
         request: RequestData,
         time: float,
-        *,
         title: str | None = None,
         tags: dict[str, str] | None = None,
         screen_width: int | None = None,
         screen_height: int | None = None,
     ) -> Hit | str:
         """The page hit for a request, or the reason it cannot be built."""
-        return self._build(Hit, request, time, title, tags, screen_width, screen_height, {})
+        return self._build(Hit, request, time, title, tags, screen_width, screen_height, _NO_EXTRA)
 
     def event(
         self,
@@ -195,13 +257,11 @@ class Extractor:
         ip = self._ip.resolve(request.peer, request.headers)
         if ip is None:
             return "no_ip"
-        headers = request.headers
         return Session(
             ip=ip,
-            user_agent=_cap(headers.get("user-agent", "").strip()) or "",
             time=time,
             disable_bot_filter=self._disable_bot_filter,
-            **{field: _cap(headers.get(name)) for field, name in _CLIENT_HINTS},
+            **self._visitor(request.headers).session_fields,
         )
 
     def _build(
@@ -213,7 +273,7 @@ class Extractor:
         tags: dict[str, str] | None,
         screen_width: int | None,
         screen_height: int | None,
-        extra: Mapping[str, object],
+        extra: Mapping[str, Any],
     ) -> _H | str:
         headers = request.headers
         ip = self._ip.resolve(request.peer, headers)
@@ -222,38 +282,30 @@ class Extractor:
         url = self._url(request)
         if url is None:
             return "bad_host"
-        get, cap, shared = headers.get, _cap, _shared
-        # Spelled out rather than looped: this runs on every page view.
+        get = headers.get
+        # The API document's forwarding fields, as received (most requests have none).
+        forwarding = {
+            field: value if len(value) <= _MAX_HEADER else value[:_MAX_HEADER]
+            for field, name in _FORWARDING
+            if (value := get(name)) is not None
+        }
         return cls(
             ip=ip,
-            user_agent=shared(get("user-agent", "").strip()) or "",
             time=time,
             url=url,
-            accept_language=shared(get("accept-language")),
-            referrer=shared(_referrer(request.query, headers), 2048),
-            title=cap(" ".join(title.split()), MAX_TITLE) if title else None,
+            referrer=_shared(_referrer(request.query, headers), 2048),
+            title=_cap(" ".join(title.split()), MAX_TITLE) if title else None,
             screen_width=screen_width,
             screen_height=screen_height,
             tags=tags or None,
             disable_bot_filter=self._disable_bot_filter,
-            sec_ch_ua=shared(get("sec-ch-ua")),
-            sec_ch_ua_mobile=shared(get("sec-ch-ua-mobile")),
-            sec_ch_ua_platform=shared(get("sec-ch-ua-platform")),
-            sec_ch_ua_platform_version=shared(get("sec-ch-ua-platform-version")),
-            sec_ch_width=cap(get("sec-ch-width")),
-            sec_ch_viewport_width=cap(get("sec-ch-viewport-width")),
-            dnt=cap(get("dnt")),
-            cf_connecting_ip=cap(get("cf-connecting-ip")),
-            x_forwarded_for=cap(get("x-forwarded-for")),
-            forwarded=cap(get("forwarded")),
-            x_real_ip=cap(get("x-real-ip")),
+            **forwarding,
+            **self._visitor(headers).fields,
             **extra,
         )
 
     def _url(self, request: RequestData) -> str | None:
-        scheme, host = request.scheme.lower(), request.host
-        if scheme not in ("http", "https"):
-            scheme = "http"
+        scheme, host = request.scheme, request.host
         headers = request.headers
         proto, forwarded_host = headers.get("x-forwarded-proto"), headers.get("x-forwarded-host")
         # A proxy's view of scheme and host counts only from a trusted proxy.
@@ -264,13 +316,26 @@ class Extractor:
                     scheme = proto
             if forwarded_host:
                 host = forwarded_host.partition(",")[0].strip()
-        if not _HOST.match(host):
+        origin = self._origins.get((scheme, host))
+        if origin is None:
+            if len(self._origins) >= _MAX_CACHED:
+                self._origins.clear()
+            origin = self._origins[scheme, host] = _origin(scheme, host)
+        if not origin:
             return None
         path = request.path or "/"
         if not _SAFE_PATH.match(path):
             path = quote(path, safe="/:@!$&'()*+,;=-._~%", errors="replace")
-        url = f"{scheme}://{host.lower()}{path}"
-        return _cap(f"{url}?{request.query}" if request.query else url, _MAX_URL)
+        url = f"{origin}{path}?{request.query}" if request.query else f"{origin}{path}"
+        return url if len(url) <= _MAX_URL else url[:_MAX_URL]
+
+
+def _origin(scheme: str, host: str) -> str:
+    """``scheme://host`` of a URL, or ``""`` when the host cannot be part of one."""
+    scheme = scheme.lower()
+    if scheme not in ("http", "https"):
+        scheme = "http"
+    return f"{scheme}://{host.lower()}" if _HOST.match(host) else ""
 
 
 def _referrer(query: str, headers: Mapping[str, str]) -> str | None:

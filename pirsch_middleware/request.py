@@ -9,16 +9,18 @@ from typing import Any
 __all__ = [
     "HEADERS_READ",
     "RequestData",
+    "asgi_names",
     "asgi_path",
     "asgi_request",
     "environ_keys",
     "environ_path",
     "environ_request",
+    "header_names",
     "join_headers",
 ]
 
-#: The request headers the core reads; WSGI and Django requests carry these (plus the configured
-#: ``ip_headers``) into :attr:`RequestData.headers`, ASGI requests carry all of theirs.
+#: The request headers the core reads: :attr:`RequestData.headers` carries these plus the configured
+#: ``ip_headers`` (every header when a ``should_track`` rule is set, since it may read any).
 HEADERS_READ: tuple[str, ...] = (
     "user-agent",
     "accept-language",
@@ -74,10 +76,16 @@ def join_headers(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
     return headers
 
 
+def header_names(extra_headers: Iterable[str] = ()) -> tuple[str, ...]:
+    """:data:`HEADERS_READ` plus ``extra_headers`` (the configured ``ip_headers``), lower-case."""
+    return tuple(dict.fromkeys([*HEADERS_READ, *(h.lower() for h in extra_headers)]))
+
+
 def environ_keys(extra_headers: Iterable[str] = ()) -> tuple[tuple[str, str], ...]:
     """``(environ key, header name)`` for every header the core reads, plus ``extra_headers``."""
-    names = dict.fromkeys([*HEADERS_READ, *(h.lower() for h in extra_headers)])
-    return tuple(("HTTP_" + name.upper().replace("-", "_"), name) for name in names)
+    return tuple(
+        ("HTTP_" + name.upper().replace("-", "_"), name) for name in header_names(extra_headers)
+    )
 
 
 def environ_path(environ: Mapping[str, Any]) -> str:
@@ -94,7 +102,7 @@ def environ_path(environ: Mapping[str, Any]) -> str:
 
 def environ_request(
     environ: Mapping[str, Any],
-    keys: tuple[tuple[str, str], ...],
+    keys: tuple[tuple[str, str], ...] | None,
     *,
     path: str | None = None,
     scheme: str | None = None,
@@ -102,15 +110,23 @@ def environ_request(
     """A :class:`RequestData` from a WSGI environ (or Django's ``request.META``).
 
     Only the headers named in ``keys`` (see :func:`environ_keys`) are copied: looking up two dozen
-    keys is cheaper than walking every CGI variable of every request. ``path`` and ``scheme``
-    override what the environ says, for frameworks that already decoded them.
+    keys is cheaper than walking every CGI variable of every request; ``None`` copies every
+    header. ``path`` and ``scheme`` override what the environ says, for frameworks that already
+    decoded them.
     """
     get = environ.get
-    headers = {}
-    for key, name in keys:
-        value = get(key)
-        if value is not None:
-            headers[name] = value
+    if keys is None:
+        headers = {
+            key[5:].lower().replace("_", "-"): value
+            for key, value in environ.items()
+            if key.startswith("HTTP_") and isinstance(value, str)
+        }
+    else:
+        headers = {}
+        for key, name in keys:
+            value = get(key)
+            if value is not None:
+                headers[name] = value
     host = get("HTTP_HOST")
     if not host:
         host = str(get("SERVER_NAME", ""))
@@ -141,13 +157,36 @@ def asgi_path(scope: Mapping[str, Any]) -> str:
     return path
 
 
-def asgi_request(scope: Mapping[str, Any], path: str | None = None) -> RequestData:
-    """A :class:`RequestData` from an ASGI HTTP scope (``path`` as :func:`asgi_path` gave it)."""
-    raw = scope.get("headers") or ()
-    # A repeated header (rare) shows as fewer keys than pairs: then join them.
-    headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in raw}
-    if len(headers) != len(raw):
-        headers = join_headers((n.decode("latin-1"), v.decode("latin-1")) for n, v in raw)
+def asgi_names(extra_headers: Iterable[str] = ()) -> dict[bytes, str]:
+    """Raw name to header name for what :func:`asgi_request` decodes: the headers the core
+    reads, plus ``extra_headers``."""
+    return {name.encode("latin-1"): name for name in ("host", *header_names(extra_headers))}
+
+
+_ASGI_NAMES = asgi_names()
+
+
+def asgi_request(
+    scope: Mapping[str, Any],
+    path: str | None = None,
+    names: Mapping[bytes, str] | None = _ASGI_NAMES,
+) -> RequestData:
+    """A :class:`RequestData` from an ASGI HTTP scope (``path`` as :func:`asgi_path` gave it).
+
+    Only the headers in ``names`` (see :func:`asgi_names`) are decoded; ``None`` decodes all.
+    """
+    headers: dict[str, str] = {}
+    for name, value in scope.get("headers") or ():
+        if names is None:
+            key: str | None = name.decode("latin-1").lower()
+        else:
+            key = names.get(name)
+            # Servers send lower-case names (the ASGI spec asks for it); others are lowered first.
+            if key is None and not name.islower():
+                key = names.get(name.lower())
+        if key is not None:
+            text = value.decode("latin-1")
+            headers[key] = f"{headers[key]}, {text}" if key in headers else text
     host = headers.get("host")
     if not host:
         server = scope.get("server")

@@ -144,12 +144,15 @@ class Tracker:
         built = self._extractor.hit(
             request,
             _time.time() if time is None else time,
-            title=title,
-            tags=tags,
-            screen_width=screen_width,
-            screen_height=screen_height,
+            title,
+            tags,
+            screen_width,
+            screen_height,
         )
-        return self._enqueue_or_skip(built)
+        if isinstance(built, str):
+            self._skipped.add(built)
+            return False
+        return self._enqueue(built)
 
     def track_event(
         self,

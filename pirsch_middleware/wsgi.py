@@ -37,7 +37,9 @@ class PirschMiddleware:
     ) -> None:
         self.app = app
         self.tracker = tracker if tracker is not None else Tracker(settings, **options)
-        keys = environ_keys(self.tracker.settings.ip_headers)
+        chosen = self.tracker.settings
+        # A should_track rule may read any header; otherwise only those the core reads are copied.
+        keys = None if chosen.should_track else environ_keys(chosen.ip_headers)
 
         # Built when the request arrives for a possible page view (the environ is read at once);
         # for other requests only if a view sends an event.

@@ -345,3 +345,15 @@ def test_options_build_the_tracker(api: FakePirschAPI) -> None:
     )
     assert middleware.tracker.settings.base_url == api.base_url
     middleware.tracker.close(1)
+
+
+def test_should_track_sees_every_header(api: FakePirschAPI, make_tracker: Any) -> None:
+    # The README's example: a rule may read headers the core itself never reads.
+    tracker = make_tracker(api, sync=True, should_track=lambda r: "x-internal" not in r.headers)
+    app = PirschMiddleware(Starlette(routes=ROUTES), tracker=tracker)
+    internal = http_scope()
+    internal["headers"].append((b"X-Internal", b"1"))
+    run(app, internal)
+    run(app, http_scope())
+    assert len(api.hits) == 1
+    assert tracker.stats().skipped == {"should_track": 1}

@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 
 from pirsch_middleware import Event, Hit, RequestData, Session
-from pirsch_middleware.extract import Extractor
+from pirsch_middleware.extract import _MAX_CACHED, Extractor
 
 from .conftest import BROWSER_HEADERS, CHROME, request, settings
 
@@ -285,3 +285,37 @@ def test_repeated_header_values_are_held_once() -> None:
     a, b = hit(first), hit(second)
     assert a.user_agent is b.user_agent
     assert a.accept_language is b.accept_language
+
+
+def test_visitors_are_judged_once_and_the_cache_stays_bounded() -> None:
+    ex = Extractor(settings())
+    seen = []
+    for i in range(_MAX_CACHED + 50):
+        built = ex.hit(request(user_agent=f"Browser/{i}", accept_language=f"l{i % 7}"), T)
+        assert isinstance(built, Hit)
+        seen.append((built.user_agent, built.accept_language))
+    assert seen[-1] == (f"Browser/{_MAX_CACHED + 49}", f"l{(_MAX_CACHED + 49) % 7}")
+    assert len(ex._visitors) <= _MAX_CACHED
+    # The same visitor again, after the cache started over, is judged the same.
+    assert ex.request_skip(request(user_agent="Googlebot/2.1")) == "bot"
+    assert ex.request_skip(request(user_agent="Googlebot/2.1")) == "bot"
+
+
+def test_a_prefetch_skips_the_page_view_but_not_the_visitors_events() -> None:
+    ex = Extractor(settings())
+    prefetch = request(sec_purpose="prefetch")
+    assert ex.request_skip(prefetch) == "prefetch"
+    assert ex.visitor_skip(prefetch) is None
+    assert isinstance(ex.event(prefetch, T, "Signup"), Event)
+
+
+def test_visitor_rules_are_judged_per_request_not_per_last_request() -> None:
+    ex = Extractor(settings())
+    browser, dnt, bot = request(), request(dnt="1"), request(user_agent="Googlebot/2.1")
+    for _ in range(2):
+        assert [ex.request_skip(r) for r in (browser, dnt, bot, browser)] == [
+            None,
+            "dnt",
+            "bot",
+            None,
+        ]

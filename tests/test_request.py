@@ -6,6 +6,7 @@ from pirsch_middleware import RequestData, Settings
 from pirsch_middleware.extract import Extractor
 from pirsch_middleware.request import (
     HEADERS_READ,
+    asgi_names,
     asgi_request,
     environ_keys,
     environ_request,
@@ -36,6 +37,30 @@ def test_asgi_request_takes_what_the_core_reads() -> None:
     assert (request.method, request.scheme, request.host) == ("GET", "https", "example.com")
     assert (request.path, request.query, request.peer) == ("/docs/", "a=1&b=2", "203.0.113.7")
     assert request.headers == {"host": "example.com", "user-agent": "UA"}
+
+
+def test_asgi_request_decodes_only_the_headers_the_core_reads() -> None:
+    headers = [
+        (b"host", b"example.com"),
+        (b"cookie", b"session=secret"),
+        (b"User-Agent", b"UA"),  # not lower-case, as the ASGI spec asks: still found
+        (b"fly-client-ip", b"192.0.2.44"),
+    ]
+    assert asgi_request(scope(headers=headers)).headers == {
+        "host": "example.com",
+        "user-agent": "UA",
+    }
+    configured = asgi_request(scope(headers=headers), None, asgi_names(["Fly-Client-IP"]))
+    assert configured.headers["fly-client-ip"] == "192.0.2.44"
+    assert asgi_request(scope(headers=headers), None, None).headers["cookie"] == "session=secret"
+
+
+def test_environ_request_copies_every_header_when_asked() -> None:
+    env = environ(HTTP_COOKIE="a=b", HTTP_X_CUSTOM_THING="1", CONTENT_TYPE="text/plain")
+    headers = environ_request(env, None).headers
+    assert headers["cookie"] == "a=b"
+    assert headers["x-custom-thing"] == "1"
+    assert headers["user-agent"] == environ()["HTTP_USER_AGENT"]
 
 
 def test_asgi_request_without_client_has_no_peer() -> None:

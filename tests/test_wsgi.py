@@ -272,3 +272,17 @@ def test_configured_ip_header_is_read_from_the_environ(
         HTTP_FLY_CLIENT_IP="192.0.2.44",
     )
     assert api.hits[0]["ip"] == "192.0.2.44"
+
+
+def test_should_track_sees_every_header(api: FakePirschAPI, make_tracker: Any) -> None:
+    # The README's example: a rule may read headers the core itself never reads.
+    tracker = make_tracker(api, sync=True, should_track=lambda r: "x-internal" not in r.headers)
+
+    def app(environ: Any, start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/html")])
+        return [b""]
+
+    call(PirschMiddleware(app, tracker=tracker), HTTP_X_INTERNAL="1")
+    call(PirschMiddleware(app, tracker=tracker))
+    assert len(api.hits) == 1
+    assert tracker.stats().skipped == {"should_track": 1}

@@ -41,7 +41,9 @@ def tracker_for(value: object) -> tuple[Tracker, _Build]:
             tracker = Tracker(pirsch_settings(value))
         except ConfigurationError as error:
             raise ImproperlyConfigured(describe(error)) from error
-        build = _Build(environ_keys(tracker.settings.ip_headers))
+        chosen = tracker.settings
+        # A should_track rule may read any header; otherwise only those the core reads are copied.
+        build = _Build(None if chosen.should_track else environ_keys(chosen.ip_headers))
         if len(_trackers) >= _KEEP:
             _, old, _ = _trackers.pop(next(iter(_trackers)))
             # Deliver what the old tracker holds without making this request wait.
@@ -121,7 +123,7 @@ class _Build:
 
     __slots__ = ("keys",)
 
-    def __init__(self, keys: tuple[tuple[str, str], ...]) -> None:
+    def __init__(self, keys: tuple[tuple[str, str], ...] | None) -> None:
         self.keys = keys
 
     def __call__(self, request: Any) -> RequestData:
