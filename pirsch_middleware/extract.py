@@ -6,7 +6,7 @@ import fnmatch
 import re
 from collections.abc import Mapping
 from sys import intern
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import parse_qs, quote
 
 from .bots import bot_matcher
@@ -48,13 +48,9 @@ _CLIENT_HINTS = (
     ("sec_ch_width", "sec-ch-width"),
     ("sec_ch_viewport_width", "sec-ch-viewport-width"),
 )
-_FORWARDING = (
-    ("cf_connecting_ip", "cf-connecting-ip"),
-    ("x_forwarded_for", "x-forwarded-for"),
-    ("forwarded", "forwarded"),
-    ("x_real_ip", "x-real-ip"),
-)
-_H = TypeVar("_H", bound=Hit)
+#: A hit or event not built yet (see :meth:`Extractor.draft`): a plain tuple, the cheapest thing
+#: Python makes.
+Draft = tuple[Any, ...]
 # What a visitor sends alike on every request; their verdict and cleaned values are cached.
 _VISITOR_HEADERS = (
     *_PREFETCH_HEADERS,
@@ -227,7 +223,8 @@ class Extractor:
         screen_height: int | None = None,
     ) -> Hit | str:
         """The page hit for a request, or the reason it cannot be built."""
-        return self._build(Hit, request, time, title, tags, screen_width, screen_height, _NO_EXTRA)
+        built = self.draft(Hit, request, time, title, tags, screen_width, screen_height, _NO_EXTRA)
+        return built if isinstance(built, str) else self.complete(built)
 
     def event(
         self,
@@ -250,7 +247,12 @@ class Extractor:
             "event_meta": meta,
             "non_interactive": non_interactive,
         }
-        return self._build(Event, request, time, title, tags, screen_width, screen_height, extra)
+        built = self.draft(Event, request, time, title, tags, screen_width, screen_height, extra)
+        if isinstance(built, str):
+            return built
+        event = self.complete(built)
+        assert isinstance(event, Event | str)
+        return event
 
     def session(self, request: RequestData, time: float) -> Session | str:
         """The session keep-alive for a request, or the reason it cannot be built."""
@@ -264,9 +266,9 @@ class Extractor:
             **self._visitor(request.headers).session_fields,
         )
 
-    def _build(
+    def draft(
         self,
-        cls: type[_H],
+        cls: type[Hit],
         request: RequestData,
         time: float,
         title: str | None,
@@ -274,42 +276,63 @@ class Extractor:
         screen_width: int | None,
         screen_height: int | None,
         extra: Mapping[str, Any],
-    ) -> _H | str:
+    ) -> Draft | str:
+        """What a hit or event needs from its request, taken on the request path; the sender
+        thread makes the record of it (:meth:`complete`), so building the URL and the record
+        costs the request nothing. ``no_ip`` is known at once; ``bad_host`` only then."""
         headers = request.headers
         ip = self._ip.resolve(request.peer, headers)
         if ip is None:
             return "no_ip"
-        url = self._url(request)
+        get = headers.get
+        return (
+            cls, ip, time, self._visitor(headers), request.scheme, request.host, request.path,
+            request.query, request.peer, get("referer"), get("x-forwarded-proto"),
+            get("x-forwarded-host"), get("cf-connecting-ip"), get("x-forwarded-for"),
+            get("forwarded"), get("x-real-ip"), title, tags, screen_width, screen_height, extra,
+        )  # fmt: skip
+
+    def complete(self, draft: Draft) -> Hit | str:
+        """The record a :meth:`draft` describes, or the reason it cannot be built."""
+        (
+            cls, ip, time, visitor, scheme, host, path, query, peer, referer, proto,
+            forwarded_host, cf_connecting_ip, x_forwarded_for, forwarded, x_real_ip, title, tags,
+            screen_width, screen_height, extra,
+        ) = draft  # fmt: skip
+        url = self._url(scheme, host, path, query, peer, proto, forwarded_host)
         if url is None:
             return "bad_host"
-        get = headers.get
-        # The API document's forwarding fields, as received (most requests have none).
-        forwarding = {
-            field: value if len(value) <= _MAX_HEADER else value[:_MAX_HEADER]
-            for field, name in _FORWARDING
-            if (value := get(name)) is not None
-        }
-        return cls(
+        return cls(  # type: ignore[no-any-return]
             ip=ip,
             time=time,
             url=url,
-            referrer=_shared(_referrer(request.query, headers), 2048),
+            referrer=_shared(_referrer(query, referer), 2048),
             title=_cap(" ".join(title.split()), MAX_TITLE) if title else None,
             screen_width=screen_width,
             screen_height=screen_height,
             tags=tags or None,
             disable_bot_filter=self._disable_bot_filter,
-            **forwarding,
-            **self._visitor(headers).fields,
+            # The API document's forwarding fields, as received.
+            cf_connecting_ip=_cap(cf_connecting_ip),
+            x_forwarded_for=_cap(x_forwarded_for),
+            forwarded=_cap(forwarded),
+            x_real_ip=_cap(x_real_ip),
+            **visitor.fields,
             **extra,
         )
 
-    def _url(self, request: RequestData) -> str | None:
-        scheme, host = request.scheme, request.host
-        headers = request.headers
-        proto, forwarded_host = headers.get("x-forwarded-proto"), headers.get("x-forwarded-host")
+    def _url(
+        self,
+        scheme: str,
+        host: str,
+        path: str,
+        query: str,
+        peer: str | None,
+        proto: str | None,
+        forwarded_host: str | None,
+    ) -> str | None:
         # A proxy's view of scheme and host counts only from a trusted proxy.
-        if (proto or forwarded_host) and self._ip.trusts(request.peer):
+        if (proto or forwarded_host) and self._ip.trusts(peer):
             if proto:
                 proto = proto.partition(",")[0].strip().lower()
                 if proto in ("http", "https"):
@@ -323,10 +346,10 @@ class Extractor:
             origin = self._origins[scheme, host] = _origin(scheme, host)
         if not origin:
             return None
-        path = request.path or "/"
+        path = path or "/"
         if not _SAFE_PATH.match(path):
             path = quote(path, safe="/:@!$&'()*+,;=-._~%", errors="replace")
-        url = f"{origin}{path}?{request.query}" if request.query else f"{origin}{path}"
+        url = f"{origin}{path}?{query}" if query else f"{origin}{path}"
         return url if len(url) <= _MAX_URL else url[:_MAX_URL]
 
 
@@ -338,10 +361,10 @@ def _origin(scheme: str, host: str) -> str:
     return f"{scheme}://{host.lower()}" if _HOST.match(host) else ""
 
 
-def _referrer(query: str, headers: Mapping[str, str]) -> str | None:
+def _referrer(query: str, header: str | None) -> str | None:
     """Pirsch's rule: ``ref``/``referer``/``referrer`` parameters win over the Referer header,
     ``source``/``utm_source`` count only when the header is empty."""
-    header = headers.get("referer") or None
+    header = header or None
     if not query or ("ref" not in query and "source" not in query):
         return header
     params = parse_qs(query[:_MAX_URL])

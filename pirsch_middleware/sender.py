@@ -11,6 +11,7 @@ import time
 import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from .client import PirschClient, encode
 from .errors import PirschError
@@ -44,10 +45,15 @@ class Sender:
     """
 
     def __init__(
-        self, settings: Settings, client_factory: Callable[[], PirschClient] | None
+        self,
+        settings: Settings,
+        client_factory: Callable[[], PirschClient] | None,
+        complete: Callable[[Any], Record | None] | None = None,
     ) -> None:
         self._settings = settings
         self._factory = client_factory
+        # Turns a queued item into the record to send (None: not sent); records pass as they are.
+        self._complete = complete
         self._batch_size = settings.batch_size
         self._max_queue = settings.max_queue_size
         self._interval = settings.flush_interval
@@ -56,7 +62,7 @@ class Sender:
 
     def _reset(self) -> None:
         """Fresh state: at start-up, and in a forked child, which must not touch its parent's."""
-        self._queue: deque[Record | _Flush] = deque()
+        self._queue: deque[Any] = deque()
         self._wake = threading.Event()
         self._interrupt = threading.Event()
         self._lock = threading.Lock()
@@ -75,14 +81,19 @@ class Sender:
 
     # The request path
 
-    def put(self, record: Record) -> bool:
-        """Queue a record; ``False`` when it was dropped (queue full, or closed). Never blocks."""
+    def put(self, record: Any) -> bool:
+        """Queue a record (or an item ``complete`` makes one of); ``False`` when it was dropped
+        (queue full, or closed). Never blocks."""
         if self._closed:
             self.count_drop("closed")
             return False
         if self._settings.sync:
             with self._lock:
                 self._taken += 1
+                if self._complete is not None:
+                    record = self._complete(record)
+                    if record is None:
+                        return False
                 self._deliver([record])
             return True
         queue = self._queue
@@ -187,6 +198,10 @@ class Sender:
                 item.done.set()
                 continue
             self._taken += 1
+            if self._complete is not None:
+                item = self._complete(item)
+                if item is None:
+                    continue
             if batch and item.kind != batch[0].kind:
                 self._send(batch)
                 batch = []

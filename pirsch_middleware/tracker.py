@@ -10,8 +10,8 @@ import httpx
 
 from ._sink import active_sink
 from .client import PirschClient
-from .extract import Extractor
-from .records import Record, check_meta, check_tags
+from .extract import _NO_EXTRA, Draft, Extractor
+from .records import Event, Hit, Record, check_meta, check_tags
 from .request import RequestData
 from .sender import REPORT_INTERVAL, Sender
 from .settings import Settings, SettingsOptions
@@ -61,7 +61,7 @@ class Tracker:
                 "pirsch_middleware: no Pirsch credentials (PIRSCH_ACCESS_KEY, or PIRSCH_CLIENT_ID "
                 "and PIRSCH_CLIENT_SECRET): hits are logged at INFO level, not sent"
             )
-        self._sender = Sender(settings, factory)
+        self._sender = Sender(settings, factory, self._complete)
 
     def __repr__(self) -> str:
         return (
@@ -105,7 +105,9 @@ class Tracker:
         time: float | None = None,
         request_checked: bool = False,
     ) -> bool:
-        """Queue a page hit for a response; ``False`` when it is skipped or dropped.
+        """Queue a page hit for a response; ``False`` when it is skipped or dropped now (the
+        record is built, and ``before_send`` runs, in the sender thread: what they skip is
+        counted then).
 
         ``request_checked`` says :meth:`request_skip` already passed this request. ``time`` is
         when the request arrived (Unix seconds; now by default). Bad ``tags`` raise ``ValueError``.
@@ -141,18 +143,17 @@ class Tracker:
         """Queue the page hit of a request every rule has already passed (the adapters judge
         the request and response rules themselves, in their own order); ``tags`` as
         :func:`~pirsch_middleware.records.check_tags` returns them."""
-        built = self._extractor.hit(
+        draft = self._extractor.draft(
+            Hit,
             request,
             _time.time() if time is None else time,
             title,
             tags,
             screen_width,
             screen_height,
+            _NO_EXTRA,
         )
-        if isinstance(built, str):
-            self._skipped.add(built)
-            return False
-        return self._enqueue(built)
+        return self._enqueue_or_skip(draft)
 
     def track_event(
         self,
@@ -168,7 +169,8 @@ class Tracker:
         screen_height: int | None = None,
         time: float | None = None,
     ) -> bool:
-        """Queue an event for a request; ``False`` when it is skipped or dropped.
+        """Queue an event for a request; ``False`` when it is skipped or dropped now (see
+        :meth:`track_page_view`).
 
         ``duration`` is in seconds; ``meta`` values become strings. Arguments over the API's
         limits raise ``ValueError`` here rather than a rejected request later.
@@ -180,19 +182,22 @@ class Tracker:
         seconds = _duration(duration)
         if not self._visitor_ok(request):
             return False
-        built = self._extractor.event(
+        draft = self._extractor.draft(
+            Event,
             request,
             _time.time() if time is None else time,
-            name.strip(),
-            duration=seconds,
-            meta=checked_meta,
-            non_interactive=bool(non_interactive),
-            title=title,
-            tags=checked_tags,
-            screen_width=_size("screen_width", screen_width),
-            screen_height=_size("screen_height", screen_height),
+            title,
+            checked_tags,
+            _size("screen_width", screen_width),
+            _size("screen_height", screen_height),
+            {
+                "event_name": name.strip(),
+                "event_duration": seconds,
+                "event_meta": checked_meta,
+                "non_interactive": bool(non_interactive),
+            },
         )
-        return self._enqueue_or_skip(built)
+        return self._enqueue_or_skip(draft)
 
     def track_session(self, request: RequestData, *, time: float | None = None) -> bool:
         """Queue a session keep-alive for the visitor of a request."""
@@ -233,13 +238,30 @@ class Tracker:
             self._skipped.add(reason)
         return reason is None
 
-    def _enqueue_or_skip(self, built: Record | str) -> bool:
+    def _enqueue_or_skip(self, built: Record | Draft | str) -> bool:
         if isinstance(built, str):
             self._skipped.add(built)
             return False
-        return self._enqueue(built)
+        sink = active_sink()
+        if sink is not None:  # a test capturing what would be sent: build it now
+            record = self._complete(built)
+            if record is None:
+                return False
+            sink(record)
+            return True
+        return self._sender.put(built)
 
-    def _enqueue(self, record: Record) -> bool:
+    def _complete(self, item: Record | Draft) -> Record | None:
+        """The record to send for a queued item (the sender thread calls this), after
+        ``before_send``; ``None`` when it is skipped or dropped (and counted)."""
+        if isinstance(item, tuple):
+            built = self._extractor.complete(item)
+            if isinstance(built, str):
+                self._skipped.add(built)
+                return None
+            record: Record = built
+        else:
+            record = item
         if self._before_send is not None:
             try:
                 changed = self._before_send(record)
@@ -248,16 +270,12 @@ class Tracker:
                     "before_send", "pirsch_middleware: before_send raised", exc_info=True
                 )
                 self._sender.count_drop("before_send_error")
-                return False
+                return None
             if changed is None:
                 self._skipped.add("before_send")
-                return False
+                return None
             record = changed
-        sink = active_sink()
-        if sink is not None:  # a test capturing what would be sent
-            sink(record)
-            return True
-        return self._sender.put(record)
+        return record
 
 
 def _size(name: str, value: int | None) -> int | None:

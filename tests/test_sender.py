@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -265,8 +266,28 @@ def test_before_send_error_never_reaches_the_caller(
         raise RuntimeError("bug")
 
     tracker = make_tracker(api, before_send=broken)
-    assert tracker.track_page_view(request()) is False
+    assert tracker.track_page_view(request()) is True  # queued; before_send runs in the sender
+    assert tracker.flush(timeout=5)
     assert tracker.stats().dropped == {"before_send_error": 1}
+    assert api.hits == []
+
+
+def test_records_are_built_and_before_send_runs_in_the_sender_thread(
+    api: FakePirschAPI, make_tracker: MakeTracker
+) -> None:
+    threads: list[str] = []
+
+    def note(record: Any) -> Any:
+        threads.append(threading.current_thread().name)
+        return record
+
+    tracker = make_tracker(api, before_send=note)
+    tracker.track_page_view(request("/a"))
+    tracker.track_page_view(request("/b", host="bad host"))  # known only when built
+    assert tracker.flush(timeout=5)
+    assert threads == ["pirsch-sender"]
+    assert paths(api) == ["/a"]
+    assert tracker.stats().skipped == {"bad_host": 1}
 
 
 def test_secrets_never_reach_the_log(
