@@ -285,9 +285,14 @@ class Extractor:
         if ip is None:
             return "no_ip"
         get = headers.get
+        # Host and referrer repeat from request to request: one string each for a queue of
+        # drafts, however many requests decoded them (see _shared).
+        referer = get("referer")
+        if referer is not None:
+            referer = intern(referer if len(referer) <= 2048 else referer[:2048])
         return (
-            cls, ip, time, self._visitor(headers), request.scheme, request.host, request.path,
-            request.query, request.peer, get("referer"), get("x-forwarded-proto"),
+            cls, ip, time, self._visitor(headers), request.scheme, intern(request.host),
+            request.path, request.query, request.peer, referer, get("x-forwarded-proto"),
             get("x-forwarded-host"), get("cf-connecting-ip"), get("x-forwarded-for"),
             get("forwarded"), get("x-real-ip"), title, tags, screen_width, screen_height, extra,
         )  # fmt: skip
