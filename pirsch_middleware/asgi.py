@@ -60,7 +60,11 @@ class PirschMiddleware:
             await self.app(scope, receive, send)
             return
         try:
-            path = asgi_path(scope)
+            # asgi_path() spelled out: this runs on every request.
+            path = scope.get("path") or "/"
+            root = scope.get("root_path")
+            if root and not path.startswith(root):
+                path = asgi_path(scope)
             context = RequestContext(
                 self.tracker, scope.get("method", "GET"), path, self._from_scope, (scope, path)
             )

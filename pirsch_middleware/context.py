@@ -15,7 +15,6 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, TypeVar, cast
 
-from .extract import Extractor
 from .records import check_meta, check_tags
 from .request import RequestData
 from .stats import RateLimitedLog
@@ -59,22 +58,15 @@ class RequestContext:
     first and the events after it, as it would from its JavaScript snippet.
     """
 
-    __slots__ = (
-        "_build",
-        "_charset",
-        "_decided",
-        "_events",
-        "_request",
-        "_source",
-        "_status",
-        "_type",
-        "read_title",
-        "skip_reason",
-        "tags",
-        "time",
-        "title",
-        "tracker",
-    )
+    # No __slots__: state a request never changes stays a class attribute, so making a context
+    # (once per request) sets five attributes rather than fourteen.
+    title: str | None = None
+    tags: dict[str, str] | None = None
+    _request: RequestData | None = None
+    _decided = False
+    _responded = False
+    _events: list[dict[str, Any]] | None = None
+    _charset = "utf-8"
 
     def __init__(
         self,
@@ -92,16 +84,7 @@ class RequestContext:
         self.tracker = tracker
         self._build = build
         self._source = source
-        self._request: RequestData | None = None
         self.time = time.time()
-        self.title: str | None = None
-        self.tags: dict[str, str] | None = None
-        self.read_title = tracker.settings.read_title
-        self._decided = False
-        self._events: list[dict[str, Any]] | None = None
-        self._status: int | None = None
-        self._type: str | None = None
-        self._charset = "utf-8"
         self.skip_reason: str | None
         try:
             self.skip_reason = tracker.route_skip(method, path)
@@ -129,27 +112,26 @@ class RequestContext:
 
     def respond(self, status: int, content_type: str | None, encoded: bool = False) -> bool:
         """The response starts; ``True`` asks for the first body chunk to read the title from."""
-        self._status, self._type = status, content_type
+        self._responded = True
         if self.skip_reason is None:
-            self._judge(status, content_type)
-        if self.skip_reason is not None or not self.read_title or encoded or self.title is not None:
+            try:
+                request = self._request
+                if request is None:
+                    request = self._request = self._build(self._source)
+                self.skip_reason = self.tracker.page_skip(request, status, content_type)
+            except Exception:  # a should_track predicate that raised, or data beyond repair
+                report_error("the request's checks")
+                self.skip_reason = "error"
+        if (
+            self.skip_reason is not None
+            or encoded
+            or self.title is not None
+            or not self.tracker.settings.read_title
+        ):
             self.finish()
             return False
         self._charset = charset_of(content_type)
         return True
-
-    def _judge(self, status: int, content_type: str | None) -> None:
-        """Response rules first (no header needed), then the header rules."""
-        reason = Extractor.response_skip(status, content_type)
-        try:
-            if reason is not None:
-                self.tracker.count_skip(reason)
-            else:
-                reason = self.tracker.header_skip(self.request)
-        except Exception:  # a should_track predicate that raised, or request data beyond repair
-            report_error("the request's checks")
-            reason = "error"
-        self.skip_reason = reason
 
     def body(self, chunk: bytes) -> None:
         """The first chunk of the body: read the title, then decide."""
@@ -166,7 +148,7 @@ class RequestContext:
             return
         self._decided = True
         try:
-            if self._status is not None and self.skip_reason is None:
+            if self._responded and self.skip_reason is None:
                 # respond() has judged every rule: queue without judging again.
                 self.tracker.queue_page_view(
                     self.request, time=self.time, title=self.title, tags=self.tags

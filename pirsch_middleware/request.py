@@ -175,8 +175,9 @@ def asgi_request(
 
     Only the headers in ``names`` (see :func:`asgi_names`) are decoded; ``None`` decodes all.
     """
+    raw = scope.get("headers") or ()
     headers: dict[str, str] = {}
-    for name, value in scope.get("headers") or ():
+    for name, value in raw:
         if names is None:
             key: str | None = name.decode("latin-1").lower()
         else:
@@ -187,6 +188,10 @@ def asgi_request(
         if key is not None:
             text = value.decode("latin-1")
             headers[key] = f"{headers[key]}, {text}" if key in headers else text
+    return _asgi_data(scope, path, headers)
+
+
+def _asgi_data(scope: Mapping[str, Any], path: str | None, headers: dict[str, str]) -> RequestData:
     host = headers.get("host")
     if not host:
         server = scope.get("server")

@@ -30,26 +30,30 @@ def find_title(chunk: bytes, charset: str = "utf-8") -> str | None:
     Entities are decoded and whitespace collapsed. A title that is not closed inside the window is
     not guessed at.
     """
-    head = chunk[:TITLE_WINDOW]
-    start = head.find(b"<title")
+    window = min(len(chunk), TITLE_WINDOW)
+    # Searched in place (find with bounds copies nothing); lower-cased only when "<title" in
+    # lower case is not there.
+    head = chunk
+    start = chunk.find(b"<title", 0, window)
     if start < 0:
-        start = head.lower().find(b"<title")
+        head = chunk[:window].lower()
+        start = head.find(b"<title")
         if start < 0:
             return None
     # "<title>" or "<title lang=...>", but not "<titles>".
     after = head[start + 6 : start + 7]
     if after not in (b">", b" ", b"\t", b"\n", b"\r", b"/"):
         return None
-    open_end = head.find(b">", start)
+    open_end = head.find(b">", start, window)
     if open_end < 0:
         return None
-    end = head.find(b"</title", open_end)
+    end = head.find(b"</title", open_end, window)
     if end < 0:
-        end = head.lower().find(b"</title", open_end)
+        end = chunk[:window].lower().find(b"</title", open_end)
         if end < 0:
             return None
     # More bytes than any title Pirsch keeps (512 characters) are not worth decoding or caching.
-    return _clean(head[open_end + 1 : min(end, open_end + 2049)], charset)
+    return _clean(chunk[open_end + 1 : min(end, open_end + 2049)], charset)
 
 
 @lru_cache(maxsize=1024)

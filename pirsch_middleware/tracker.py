@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from ._sink import active_sink
+from ._sink import active_sink, capturing
 from .client import PirschClient
 from .extract import _NO_EXTRA, Draft, Extractor
 from .records import Event, Hit, Record, check_meta, check_tags
@@ -80,9 +80,14 @@ class Tracker:
         """:meth:`request_skip` for what the method and path alone decide (counted)."""
         if not self._enabled:
             return "disabled"
-        reason = self._extractor.route_skip(method, path)
-        if reason is not None:
-            self._skipped.add(reason)
+        # Extractor.route_skip spelled out: this runs on every request.
+        if method != "GET":
+            reason = "method"
+        elif self._extractor.path_excluded(path):
+            reason = "excluded_path"
+        else:
+            return None
+        self._skipped.add(reason)
         return reason
 
     def header_skip(self, request: RequestData) -> str | None:
@@ -90,6 +95,17 @@ class Tracker:
         reason = self._extractor.header_skip(request)
         if reason is not None:
             self._skipped.add(reason)
+        return reason
+
+    def page_skip(self, request: RequestData, status: int, content_type: str | None) -> str | None:
+        """Why a response to a request :meth:`route_skip` passed is no page view: the response
+        rules first (they need no header), then the header rules (counted)."""
+        reason = self._extractor.response_skip(status, content_type)
+        if reason is None:
+            reason = self._extractor.header_skip(request)
+            if reason is None:
+                return None
+        self._skipped.add(reason)
         return reason
 
     def track_page_view(
@@ -153,6 +169,8 @@ class Tracker:
             screen_height,
             _NO_EXTRA,
         )
+        if draft.__class__ is tuple and not capturing():
+            return self._sender.put(draft)  # the usual way, spelled out: every page view
         return self._enqueue_or_skip(draft)
 
     def track_event(
