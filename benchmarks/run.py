@@ -21,7 +21,7 @@ FULL = {
     "Core alone: µs per request": ("core.py", ["20000", "5"]),
     "Delivery throughput": ("delivery.py", ["50000", "2000"]),
     "Memory under outage": ("memory.py", ["1000000"]),
-    "Latency under load through uvicorn": ("latency.py", ["300", "5"]),
+    "Latency under load through uvicorn": ("latency.py", ["300", "8", "5"]),
     "Bot detection": ("bots.py", ["500"]),
 }
 QUICK = {
@@ -29,7 +29,7 @@ QUICK = {
     "Core alone: µs per request": ("core.py", ["50", "1"]),
     "Delivery throughput": ("delivery.py", ["500", "20"]),
     "Memory under outage": ("memory.py", ["1000"]),
-    "Latency under load through uvicorn": ("latency.py", ["20", "0.5"]),
+    "Latency under load through uvicorn": ("latency.py", ["20", "0.5", "1"]),
     "Bot detection": ("bots.py", ["5"]),
 }
 

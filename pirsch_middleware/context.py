@@ -115,10 +115,14 @@ class RequestContext:
         self._responded = True
         if self.skip_reason is None:
             try:
-                request = self._request
-                if request is None:
-                    request = self._request = self._build(self._source)
-                self.skip_reason = self.tracker.page_skip(request, status, content_type)
+                # The response rules first: a JSON answer or a redirect copies no header.
+                reason = self.tracker.response_skip(status, content_type)
+                if reason is None:
+                    request = self._request
+                    if request is None:
+                        request = self._request = self._build(self._source)
+                    reason = self.tracker.header_skip(request)
+                self.skip_reason = reason
             except Exception:  # a should_track predicate that raised, or data beyond repair
                 report_error("the request's checks")
                 self.skip_reason = "error"

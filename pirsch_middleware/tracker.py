@@ -97,15 +97,12 @@ class Tracker:
             self._skipped.add(reason)
         return reason
 
-    def page_skip(self, request: RequestData, status: int, content_type: str | None) -> str | None:
-        """Why a response to a request :meth:`route_skip` passed is no page view: the response
-        rules first (they need no header), then the header rules (counted)."""
+    def response_skip(self, status: int, content_type: str | None) -> str | None:
+        """Why a response is no page view: a redirect, an error, not HTML (counted). Adapters
+        ask it before :meth:`header_skip`, so such a response copies no header."""
         reason = self._extractor.response_skip(status, content_type)
-        if reason is None:
-            reason = self._extractor.header_skip(request)
-            if reason is None:
-                return None
-        self._skipped.add(reason)
+        if reason is not None:
+            self._skipped.add(reason)
         return reason
 
     def track_page_view(

@@ -24,6 +24,7 @@ from pirsch_middleware import (
     track_event,
     tracked_request,
 )
+from pirsch_middleware.context import RequestContext
 from pirsch_middleware.testing import FakePirschAPI
 
 from .conftest import request
@@ -254,3 +255,28 @@ def test_current_request_is_the_tracked_one(make_tracker: Any) -> None:
         assert current_request() is data
     with pytest.raises(OutsideRequestError):
         current_request()
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "content_type", "reason"),
+    [
+        ("POST", "/", 200, "text/html", "method"),
+        ("GET", "/static/app.css", 200, "text/css", "excluded_path"),
+        ("GET", "/api", 200, "application/json", "content_type"),
+        ("GET", "/old", 301, "text/html", "status"),
+    ],
+)
+def test_requests_ruled_out_before_the_header_rules_copy_no_header(
+    make_tracker: Any, method: str, path: str, status: int, content_type: str, reason: str
+) -> None:
+    built: list[object] = []
+
+    def build(source: object) -> Any:
+        built.append(source)
+        return request(path, method=method)
+
+    context = RequestContext(make_tracker(), method, path, build, None)
+    assert context.respond(status, content_type) is False
+    context.finish()
+    assert context.skip_reason == reason
+    assert built == []
