@@ -17,10 +17,13 @@ def format_time(timestamp: float) -> str:
         second, microsecond = second + 1, 0
     # Records arrive in bursts within the same second: format each second once.
     text = _last[1] if _last[0] == second else _second(second)
-    return f"{text}.{microsecond // 1000:03d}Z"
+    return text + _MILLISECONDS[microsecond // 1000]
 
 
-_last: tuple[int, str] = (0, "")
+_MILLISECONDS = tuple(f".{ms:03d}Z" for ms in range(1000))
+
+
+_last: tuple[int | None, str] = (None, "")  # None: no second formatted yet
 
 
 def _second(second: int) -> str:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import datetime, timezone
 
 from hypothesis import given
@@ -35,3 +37,10 @@ def test_format_time_across_seconds_and_back() -> None:
     assert format_time(1_700_000_001.25) == "2023-11-14T22:13:21.250Z"
     assert format_time(1_700_000_000.75) == "2023-11-14T22:13:20.750Z"
     assert format_time(0.0) == "1970-01-01T00:00:00.000Z"
+
+
+def test_the_first_time_a_process_formats_is_right_even_at_the_epoch() -> None:
+    # A fresh process: the remembered second must not pass for second 0.
+    code = "from pirsch_middleware._time import format_time; print(format_time(0.0))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "1970-01-01T00:00:00.000Z"
