@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -23,8 +24,9 @@ class PirschMiddleware:
     ``app.wsgi_app = PirschMiddleware(app.wsgi_app, access_key="pa_...")``. Takes a ready
     ``tracker``, a :class:`Settings`, or the settings' options as keywords. What the core needs is
     copied out of ``environ`` when the request arrives. The app's iterable is returned as it is
-    (so ``wsgi.file_wrapper`` and ``close()`` keep working), except for an HTML page whose title
-    is read: that one is wrapped to see its first chunk, and the wrapper passes ``close()`` on.
+    (so ``wsgi.file_wrapper`` and ``close()`` keep working), except when the page view waits for
+    the first chunk (a title to read, or a generator app's lazy ``start_response``): that chunk is
+    taken before returning and the rest chained behind it, closed with the app's own ``close``.
     """
 
     def __init__(
@@ -84,52 +86,57 @@ class PirschMiddleware:
         token = _current.set(context)
         try:
             result = self.app(environ, start_tracked)
+            if context.decided:
+                return result
+            if wants_body and isinstance(result, list | tuple):
+                context.body(result[0] if result else b"")
+                return result
+            file_wrapper = environ.get("wsgi.file_wrapper")
+            if isinstance(file_wrapper, type) and isinstance(result, file_wrapper):
+                context.finish()
+                return result
+            # The title (or, from a generator app, the response itself) comes with the first
+            # chunk: take it now, with the request still current, and hand the rest on.
+            return _first_chunk(result, context)
         except BaseException:
             context.finish()
             raise
         finally:
             _current.reset(token)
-        if not wants_body:
-            # Decided already, or start_response not called yet (a generator app).
-            if context.decided:
-                return result
-            return _FirstChunk(result, context)
-        file_wrapper = environ.get("wsgi.file_wrapper")
-        if isinstance(result, list | tuple):
-            context.body(result[0] if result else b"")
-            return result
-        if isinstance(file_wrapper, type) and isinstance(result, file_wrapper):
-            context.finish()
-            return result
-        return _FirstChunk(result, context)
 
 
-class _FirstChunk:
-    """Passes an app's iterable through, showing its first chunk to the request's context."""
-
-    __slots__ = ("_context", "_iterator", "_result")
-
-    def __init__(self, result: Iterable[bytes], context: RequestContext) -> None:
-        self._result = result
-        self._context = context
-        self._iterator: Iterator[bytes] | None = None
-
-    def __iter__(self) -> Iterator[bytes]:
-        context, iterator = self._context, iter(self._result)
-        for chunk in iterator:
-            context.body(chunk)
-            yield chunk
-            break
-        else:
-            context.finish()
-            return
-        yield from iterator
-
-    def close(self) -> None:
-        self._context.finish()
-        close: Callable[[], None] | None = getattr(self._result, "close", None)
+def _first_chunk(result: Iterable[bytes], context: RequestContext) -> Iterable[bytes]:
+    iterator = iter(result)
+    try:
+        first: tuple[bytes, ...] = (next(iterator),)
+    except StopIteration:
+        first = ()
+    except BaseException:
+        # The server never sees this iterable, so it cannot close it: we must.
+        close: Callable[[], None] | None = getattr(result, "close", None)
         if close is not None:
             close()
+        raise
+    context.body(first[0] if first else b"")
+    return _Rest(first, iterator, result)
+
+
+class _Rest:
+    """The app's chunks after the first was read: iterated at C speed, and closed with the app's
+    own ``close`` (PEP 3333 has the server call it)."""
+
+    __slots__ = ("_chunks", "close")
+
+    def __init__(
+        self, first: tuple[bytes, ...], iterator: Iterator[bytes], result: Iterable[bytes]
+    ) -> None:
+        self._chunks = itertools.chain(first, iterator)
+        close = getattr(result, "close", None)
+        if close is not None:
+            self.close = close
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self._chunks
 
 
 def _response_info(status: str, headers: list[tuple[str, str]]) -> tuple[int, str | None, bool]:

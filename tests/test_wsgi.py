@@ -286,3 +286,36 @@ def test_should_track_sees_every_header(api: FakePirschAPI, make_tracker: Any) -
     call(PirschMiddleware(app, tracker=tracker))
     assert len(api.hits) == 1
     assert tracker.stats().skipped == {"should_track": 1}
+
+
+def test_a_generator_app_finds_its_request_until_its_first_chunk(
+    api: FakePirschAPI, tracker: Tracker
+) -> None:
+    def app(environ: Any, start_response: Any) -> Iterator[bytes]:
+        event("Rendered")  # runs on the first next(): the request is still current
+        start_response("200 OK", [("Content-Type", "text/html")])
+        yield b"<title>Lazy</title>"
+
+    call(PirschMiddleware(app, tracker=tracker))
+    assert [h["title"] for h in api.hits] == ["Lazy"]
+    assert [e["event_name"] for e in api.events] == ["Rendered"]
+
+
+def test_an_iterable_that_fails_on_its_first_chunk_is_closed(tracker: Tracker) -> None:
+    class Failing:
+        closed = False
+
+        def __iter__(self) -> Iterator[bytes]:
+            raise RuntimeError("template error")
+            yield b""
+
+        def close(self) -> None:
+            Failing.closed = True
+
+    def app(environ: Any, start_response: Any) -> Failing:
+        start_response("200 OK", [("Content-Type", "text/html")])
+        return Failing()
+
+    with pytest.raises(RuntimeError, match="template error"):
+        call(PirschMiddleware(app, tracker=tracker))
+    assert Failing.closed
