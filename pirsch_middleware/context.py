@@ -67,6 +67,7 @@ class RequestContext:
     _responded = False
     _events: list[dict[str, Any]] | None = None
     _charset = "utf-8"
+    time = 0.0
 
     def __init__(
         self,
@@ -84,13 +85,14 @@ class RequestContext:
         self.tracker = tracker
         self._build = build
         self._source = source
-        self.time = time.time()
         self.skip_reason: str | None
         try:
             self.skip_reason = tracker.route_skip(method, path)
         except Exception:
             report_error("the request's checks")
             self.skip_reason = "error"
+        if self.skip_reason is None:
+            self.time = time.time()  # when the page view happened: the request's arrival
 
     @classmethod
     def of(cls, tracker: Tracker, request: RequestData) -> RequestContext:

@@ -46,6 +46,12 @@ def page(request: HttpRequest) -> HttpResponse:
     return HttpResponse("<html><head><title>Django &amp; sync</title></head></html>")
 
 
+def compressed(request: HttpRequest) -> HttpResponse:
+    response = HttpResponse(b"\x1f\x8b not really gzip", content_type="text/html")
+    response["Content-Encoding"] = "gzip"
+    return response
+
+
 async def async_page(request: HttpRequest) -> HttpResponse:
     await asyncio.sleep(0)
     return HttpResponse("<title>Django async</title>")
@@ -94,6 +100,7 @@ def stylesheet(request: HttpRequest) -> HttpResponse:
 
 urlpatterns = [
     path("page", page),
+    path("compressed", compressed),
     path("async", async_page),
     path("event", with_event),
     path("signup", signup),

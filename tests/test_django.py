@@ -44,12 +44,14 @@ def test_sync_client_tracks_pages_and_events(api: FakePirschAPI, pirsch: Any) ->
     assert client.post("/signup", **HEADERS).content == b"thanks"
     assert client.get("/event", **HEADERS).status_code == 200
     assert client.get("/stream", **HEADERS).status_code == 200
+    assert client.get("/compressed", **HEADERS).status_code == 200
     assert [(r.kind, r.body["url"], r.body.get("title")) for r in api.received] == [
         ("hit", "http://testserver/page", "Django & sync"),
         ("event", "http://testserver/signup", None),
         ("hit", "http://testserver/event", "Chosen by the view"),
         ("event", "http://testserver/event", None),
         ("hit", "http://testserver/stream", None),  # a streamed body is not read ahead
+        ("hit", "http://testserver/compressed", None),  # nor is a compressed one
     ]
     assert api.hits[0]["ip"] == "203.0.113.7"
     assert api.events[0]["event_meta"] == {"plan": "pro"}

@@ -132,13 +132,12 @@ class _Build:
 
 def _respond(context: RequestContext, response: Any) -> None:
     try:
-        if context.respond(
-            response.status_code,
-            response.get("Content-Type"),
-            bool(response.get("Content-Encoding")),
+        # A request its method or path ruled out needs nothing from its response.
+        if context.skip_reason is None and context.respond(
+            response.status_code, response.get("Content-Type")
         ):
-            if getattr(response, "streaming", False):
-                context.finish()  # a streamed body is not read ahead
+            if getattr(response, "streaming", False) or response.get("Content-Encoding"):
+                context.finish()  # a streamed body is not read ahead; a compressed one not read
             else:
                 context.body(response.content[:TITLE_WINDOW])
     except Exception:
