@@ -43,8 +43,8 @@ class PirschMiddleware:
         # A should_track rule may read any header; otherwise only those the core reads are copied.
         keys = None if chosen.should_track else environ_keys(chosen.ip_headers)
 
-        # Built when the request arrives for a possible page view (the environ is read at once);
-        # for other requests only if a view sends an event.
+        # Built from the environ as it was when the request arrived (the app may change it), when
+        # first needed: at response start for a possible page view, or for an event.
         def from_environ(source: tuple[WSGIEnvironment, str]) -> RequestData:
             return environ_request(source[0], keys, path=source[1])
 
@@ -61,7 +61,9 @@ class PirschMiddleware:
                 (environ, path),
             )
             if context.skip_reason is None:
-                context.request  # noqa: B018 - copy what the core needs out of environ now
+                # The environ as it arrived, in one C call: the headers are read only when the
+                # response is a page (a JSON answer or a redirect never pays for them).
+                context._source = (dict(environ), path)
         except Exception:
             report_error("the WSGI middleware")
             return self.app(environ, start_response)
