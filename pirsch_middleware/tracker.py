@@ -27,10 +27,11 @@ class Tracker:
     """Turns requests into Pirsch page hits, events and sessions and sends them in the background.
 
     Build it once per app, from a :class:`Settings` or the same options as keywords (keywords
-    override the settings' values). Every ``track_*`` call only builds a small record and queues
-    it: it does no I/O and never raises because of the network. Adapters call
-    :meth:`request_skip` when a request arrives and :meth:`track_page_view` when the response
-    starts.
+    override the settings' values). Every ``track_*`` call only takes what its record needs and
+    queues it (the sender thread builds the record): it does no I/O and never raises because of
+    the network. Adapters judge :meth:`route_skip` when a request arrives, then
+    :meth:`response_skip` and :meth:`header_skip` when the response starts, and queue the page
+    view with :meth:`queue_page_view`.
     """
 
     def __init__(
