@@ -271,7 +271,14 @@ class Tracker:
         """The record to send for a queued item (the sender thread calls this), after
         ``before_send``; ``None`` when it is skipped or dropped (and counted)."""
         if isinstance(item, tuple):
-            built = self._extractor.complete(item)
+            try:
+                built = self._extractor.complete(item)
+            except Exception:  # a bug, or data beyond repair: lose this record, not the batch
+                self._log.warning(
+                    "complete", "pirsch_middleware: could not build a record", exc_info=True
+                )
+                self._sender.count_drop("error")
+                return None
             if isinstance(built, str):
                 self._skipped.add(built)
                 return None

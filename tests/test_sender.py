@@ -318,3 +318,22 @@ def test_secrets_never_reach_the_log(
     assert "q" * 45 not in text
     assert wrong_secret not in repr(tracker)
     assert "q" * 45 not in repr(keyed)
+
+
+def test_a_record_that_cannot_be_built_is_dropped_alone(
+    api: FakePirschAPI, make_tracker: MakeTracker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tracker = make_tracker(api)
+    complete = tracker._extractor.complete
+
+    def fragile(draft: Any) -> Any:
+        if draft[6] == "/broken":  # the path
+            raise RuntimeError("bug")
+        return complete(draft)
+
+    monkeypatch.setattr(tracker._extractor, "complete", fragile)
+    for path in ("/a", "/broken", "/b"):
+        tracker.track_page_view(request(path))
+    assert tracker.flush(timeout=5)
+    assert paths(api) == ["/a", "/b"]
+    assert tracker.stats().dropped == {"error": 1}
