@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from .records import Record
 
-__all__ = ["active_sink", "capturing", "pop_sink", "push_sink"]
+__all__ = ["active_sink", "pop_sink", "push_sink"]
 
 Sink = Callable[[Record], None]
 _active: list[Sink] = []
@@ -20,11 +20,6 @@ _lock = threading.Lock()
 def active_sink() -> Sink | None:
     """The innermost sink, if a capture is active."""
     return _active[-1] if _active else None
-
-
-def capturing() -> bool:
-    """Whether a capture is active (cheaper than :func:`active_sink` on the hot path)."""
-    return bool(_active)
 
 
 def push_sink(sink: Sink) -> None:

@@ -60,11 +60,7 @@ class PirschMiddleware:
             await self.app(scope, receive, send)
             return
         try:
-            # asgi_path() spelled out: this runs on every request.
-            path = scope.get("path") or "/"
-            root = scope.get("root_path")
-            if root and not path.startswith(root):
-                path = asgi_path(scope)
+            path = asgi_path(scope)
             context = RequestContext(
                 self.tracker, scope.get("method", "GET"), path, self._from_scope, (scope, path)
             )

@@ -142,12 +142,9 @@ class Extractor:
 
     def header_skip(self, request: RequestData) -> str | None:
         """The part of :meth:`request_skip` that reads headers (prefetch and the visitor rules)."""
-        visitor = self._visitor(request.headers)
-        if visitor.prefetch:
+        if self._visitor(request.headers).prefetch:
             return "prefetch"
-        if visitor.reason is None and self._should_track is not None:
-            return None if self._should_track(request) else "should_track"
-        return visitor.reason
+        return self.visitor_skip(request)  # the same visitor again: an identity hit
 
     def visitor_skip(self, request: RequestData) -> str | None:
         """The checks that apply to events and sessions as well as page views."""

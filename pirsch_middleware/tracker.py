@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from ._sink import active_sink, capturing
+from ._sink import active_sink
 from .client import PirschClient
 from .extract import _NO_EXTRA, Draft, Extractor
 from .records import Event, Hit, Record, check_meta, check_tags
@@ -81,14 +81,9 @@ class Tracker:
         """:meth:`request_skip` for what the method and path alone decide (counted)."""
         if not self._enabled:
             return "disabled"
-        # Extractor.route_skip spelled out: this runs on every request.
-        if method != "GET":
-            reason = "method"
-        elif self._extractor.path_excluded(path):
-            reason = "excluded_path"
-        else:
-            return None
-        self._skipped.add(reason)
+        reason = self._extractor.route_skip(method, path)
+        if reason is not None:
+            self._skipped.add(reason)
         return reason
 
     def header_skip(self, request: RequestData) -> str | None:
@@ -167,8 +162,6 @@ class Tracker:
             screen_height,
             _NO_EXTRA,
         )
-        if draft.__class__ is tuple and not capturing():
-            return self._sender.put(draft)  # the usual way, spelled out: every page view
         return self._enqueue_or_skip(draft)
 
     def track_event(
