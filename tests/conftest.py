@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import Iterator
 from typing import Any
 
@@ -81,3 +83,18 @@ def _fresh_log_limits(monkeypatch: pytest.MonkeyPatch) -> None:
     from pirsch_middleware.stats import RateLimitedLog
 
     monkeypatch.setattr(context, "_log", RateLimitedLog(30.0))
+
+
+def require_binary(name: str) -> str:
+    """The path of a program an end-to-end test drives (nginx, chromium, ...).
+
+    Missing on a developer's machine, the test is skipped; missing in CI (``CI`` set, where
+    ``.ci/run`` installs it), the test fails: a real part must never be skipped silently there.
+    """
+    path = shutil.which(name)
+    if path is None:
+        message = f"{name} is not installed (.ci/run installs it from Debian's packages)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
