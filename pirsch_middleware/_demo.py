@@ -24,6 +24,15 @@ APPS = {
     "django": "example_apps.django_app",
 }
 _FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
+# What Firefox adds to a navigation; a visit that names its own Sec-Fetch-Mode replaces them.
+_NAVIGATION = {
+    "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    "Sec-Fetch-Mode": "navigate",
+    "Sec-Fetch-Dest": "document",
+    "Sec-Fetch-Site": "same-origin",
+    "Upgrade-Insecure-Requests": "1",
+}
+_FETCH = {"Accept": "*/*", "Sec-Fetch-Mode": "cors", "Sec-Fetch-Dest": "empty"}
 _VISITS: list[tuple[str, str, dict[str, str]]] = [
     ("GET", "/", {}),
     ("GET", "/pricing?utm_source=newsletter", {}),
@@ -32,6 +41,9 @@ _VISITS: list[tuple[str, str, dict[str, str]]] = [
     ("GET", "/old", {}),
     ("GET", "/", {"Sec-Purpose": "prefetch"}),
     ("GET", "/", {"User-Agent": "Googlebot/2.1 (+http://www.google.com/bot.html)"}),
+    ("GET", "/", {"HX-Request": "true", **_FETCH}),
+    ("GET", "/pricing", _FETCH),
+    ("GET", "/", {"User-Agent": "ELB-HealthChecker/2.0", "Accept": "*/*"}),
     ("GET", "/", {"DNT": "1"}),
     ("GET", "/", {"X-Forwarded-For": "198.51.100.23"}),
     ("POST", "/signup", {}),
@@ -56,10 +68,12 @@ def demo(app_name: str = "starlette") -> int:
         target = "Pirsch" if real else f"a local stand-in of the Pirsch API at {api.base_url}"
         print(f"pirsch-middleware {__version__}: the {app_name} example app, sending to {target}\n")
         with _serve(app_name, module) as (url, tracker):
-            with httpx.Client(base_url=url, headers={"User-Agent": _FIREFOX}) as client:
+            browser = {"User-Agent": _FIREFOX, "Accept-Language": "en-US,en;q=0.5"}
+            with httpx.Client(base_url=url, headers=browser) as client:
                 for method, path, headers in _VISITS:
                     before = tracker().stats().skipped
-                    response = client.request(method, path, headers=headers)
+                    sent = headers if "Sec-Fetch-Mode" in headers else {**_NAVIGATION, **headers}
+                    response = client.request(method, path, headers=sent)
                     after = tracker().stats().skipped
                     why = [k for k in after if after[k] != before.get(k, 0)]
                     note = f"not a page view ({', '.join(why)})" if why else "tracked"

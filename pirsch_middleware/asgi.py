@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
 from .context import RequestContext, _current, report_error
+from .pageview import merge_accept_ch
 from .request import RequestData, asgi_names, asgi_path, asgi_request
 from .settings import Settings, SettingsOptions
 from .tracker import Tracker
@@ -46,7 +47,7 @@ class PirschMiddleware:
         self.tracker = tracker if tracker is not None else Tracker(settings, **options)
         chosen = self.tracker.settings
         # A should_track rule may read any header; otherwise only those the core reads are decoded.
-        names = None if chosen.should_track else asgi_names(chosen.ip_headers)
+        names = None if chosen.should_track else asgi_names(chosen.extra_headers())
 
         def from_scope(source: tuple[Scope, str]) -> RequestData:
             return asgi_request(source[0], source[1], names)
@@ -107,6 +108,8 @@ def _watch(context: RequestContext, send: Send) -> Send:
                     elif key == b"content-encoding":
                         encoded = value.strip().lower() != b"identity"
                 wants_body = context.respond(int(message["status"]), content_type, encoded)
+                if context.adds_accept_ch:
+                    message["headers"] = _with_accept_ch(message.get("headers") or ())
             except Exception:
                 report_error("the ASGI middleware")
         elif wants_body:
@@ -115,6 +118,15 @@ def _watch(context: RequestContext, send: Send) -> Send:
         await send(message)
 
     return send_watched
+
+
+def _with_accept_ch(headers: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """A copy of the response headers with the client hints added to ``Accept-CH``."""
+    pairs = list(headers)
+    found = [v.decode("latin-1") for n, v in pairs if n.lower() == b"accept-ch"]
+    kept = [(n, v) for n, v in pairs if n.lower() != b"accept-ch"]
+    value = merge_accept_ch(", ".join(found) or None)
+    return [*kept, (b"accept-ch", value.encode("latin-1"))]
 
 
 def answer_lifespan(app: ASGIApp, on_shutdown: Callable[[], object]) -> ASGIApp:

@@ -1,20 +1,33 @@
-"""Is a user agent a bot? The maintained crawler list when installed, else a short pattern."""
+"""Is a user agent a bot? The maintained crawler list, monitors by name, and the user-agent rules
+of the Pirsch server."""
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 
-__all__ = ["PatternIndex", "bot_matcher", "required_literal"]
+__all__ = ["MONITORS", "PatternIndex", "bad_user_agent", "bot_matcher", "required_literal"]
 
-# Used without the `bots` extra: the words nearly every crawler, scraper and HTTP library names
-# itself with. The Pirsch server filters bots as well; this only keeps them out of the queue.
-_FALLBACK = (
-    r"bot\b|bot/|crawl|spider|slurp|scraper|archiver|headless|lighthouse|pingdom|uptime|"
-    r"monitor|facebookexternalhit|embedly|mediapartners|python-requests|python-httpx|"
-    r"python-urllib|aiohttp|curl/|wget/|libwww|httpclient|okhttp|go-http-client|java/|"
-    r"node-fetch|axios/|postman|insomnia|scrapy|phantomjs|selenium|puppeteer|playwright"
+# Health checkers, uptime monitors and HTTP clients the crawler list misses (checked against
+# crawler-user-agents 1.67): load balancers, orchestrators and monitoring services by the name
+# their own documentation gives their user agent.
+MONITORS = (
+    "kube-probe/",
+    "ELB-HealthChecker",
+    "GoogleHC/",
+    "Consul Health Check",
+    "Amazon-Route53-Health-Check-Service",
+    "Datadog/Synthetics",
+    "NewRelicPinger",
+    "Prometheus/",
+    "Freshping",
+    "Nagios",
+    "HAProxy",
+    "Envoy/HC",
+    "Varnish Health",
+    "^Java/",
 )
 # Matching reads only the start of a user agent: no crawler hides its name after this.
 _MAX_USER_AGENT = 512
@@ -128,13 +141,11 @@ class PatternIndex:
         return False
 
 
-def crawler_patterns() -> list[str] | None:
-    """The patterns of the crawler-user-agents package, or ``None`` when it is not installed."""
-    try:
-        from crawleruseragents import CRAWLER_USER_AGENTS_DATA
-    except ImportError:
-        return None
-    return [str(item["pattern"]) for item in CRAWLER_USER_AGENTS_DATA]
+def crawler_patterns() -> list[str]:
+    """The patterns of the crawler-user-agents package (a dependency), then :data:`MONITORS`."""
+    from crawleruseragents import CRAWLER_USER_AGENTS_DATA
+
+    return [*(str(item["pattern"]) for item in CRAWLER_USER_AGENTS_DATA), *MONITORS]
 
 
 def bot_matcher(
@@ -142,22 +153,57 @@ def bot_matcher(
 ) -> Callable[[str], bool]:
     """A function telling whether a user agent is a bot, caching what repeats.
 
-    ``patterns`` defaults to the crawler list when installed, else a short built-in pattern.
-    Built once per tracker.
+    ``patterns`` (regular expressions, searched case-sensitively) default to
+    :func:`crawler_patterns`. Built once per tracker.
     """
-    if patterns is None:
-        patterns = crawler_patterns()
-    if patterns is None:
-        fallback = re.compile(_FALLBACK, re.IGNORECASE).search
-
-        def search(text: str) -> bool:
-            return fallback(text) is not None
-
-    else:
-        search = PatternIndex(patterns).search
+    search = PatternIndex(crawler_patterns() if patterns is None else patterns).search
     cached = lru_cache(maxsize=cache_size)(search)
 
     def matcher(user_agent: str) -> bool:
         return cached(user_agent[:_MAX_USER_AGENT])
 
     return matcher
+
+
+# The user-agent rules of the Pirsch server (pirsch-analytics/pirsch, pkg/ingest/ua/bot_filter.go).
+_UUID = re.compile(r"[0-9a-f]{8}-?(?:[0-9a-f]{4}-?){3}[0-9a-f]{12}", re.IGNORECASE)
+# Browsers older than these major versions are not in use today (the same file's minimums).
+_TOO_OLD = (
+    (re.compile(r"\bEdge?/(\d+)"), 88),
+    (re.compile(r"\bOPR/(\d+)"), 65),
+    (re.compile(r"^Opera/(\d+)"), 65),
+    (re.compile(r"\bChrome/(\d+)"), 70),
+    (re.compile(r"\bFirefox/(\d+)"), 68),
+    (re.compile(r"\bMSIE (\d+)"), 11),
+)
+# Safari's version is in "Version/"; Android's WebView and in-app browsers carry a "Version/4.0"
+# beside their real Chrome version, so only a UA naming neither counts as Safari.
+_SAFARI = re.compile(r"\bVersion/(\d+)(?:\.\d+)*(?: Mobile/\w+)? Safari/")
+
+
+def bad_user_agent(user_agent: str) -> bool:
+    """Whether a (stripped, non-empty) user agent cannot be a browser in use: 16 characters or
+    fewer, more than 500, not ASCII, an IP address or a UUID, or a browser older than Chrome 70,
+    Firefox 68, Safari 12, Opera 65, Edge 88 or IE 11. The rules of the Pirsch server's
+    ``pkg/ingest/ua/bot_filter.go``, which would drop such a hit anyway."""
+    if not 16 < len(user_agent) <= 500 or not user_agent.isascii():
+        return True
+    if _UUID.fullmatch(user_agent) or _is_ip(user_agent):
+        return True
+    for pattern, minimum in _TOO_OLD:
+        match = pattern.search(user_agent)
+        if match:
+            return int(match.group(1)) < minimum
+    if "Android" not in user_agent and "CriOS" not in user_agent:
+        match = _SAFARI.search(user_agent)
+        if match:
+            return int(match.group(1)) < 12
+    return False
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True

@@ -130,6 +130,7 @@ class RequestContext:
                 self.skip_reason = "error"
         if (
             self.skip_reason is not None
+            or status == 304  # no body: nothing to read a title from
             or encoded
             or self.title is not None
             or not self.tracker.settings.read_title
@@ -138,6 +139,12 @@ class RequestContext:
             return False
         self._charset = charset_of(content_type)
         return True
+
+    @property
+    def adds_accept_ch(self) -> bool:
+        """Whether the response (its start just shown to :meth:`respond`) is a page view that
+        should ask for client hints (the ``accept_ch`` setting)."""
+        return self.skip_reason is None and self._responded and self.tracker.settings.accept_ch
 
     def body(self, chunk: bytes) -> None:
         """The first chunk of the body: read the title, then decide."""

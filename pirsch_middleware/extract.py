@@ -9,34 +9,22 @@ from sys import intern
 from typing import Any
 from urllib.parse import parse_qs, quote
 
-from .bots import bot_matcher
+from .bots import bad_user_agent, bot_matcher
 from .ip import IPResolver
+from .pageview import RULES, NavigationRules
 from .records import MAX_TITLE, Event, Hit, Session
 from .request import RequestData
 from .settings import Settings
 
 __all__ = ["SKIP_REASONS", "Extractor"]
 
-#: Why a request was not sent, as counted in ``Tracker.stats()["skipped"]``.
-SKIP_REASONS = (
-    "method",  # not GET
-    "excluded_path",  # exclude_paths
-    "prefetch",  # X-Moz, X-Purpose, Purpose or Sec-Purpose says prefetch or preview
-    "dnt",  # DNT: 1 with respect_dnt
-    "no_user_agent",  # the API answers 400 without one
-    "bot",  # a known crawler, with exclude_bots
-    "should_track",  # the should_track predicate said no
-    "status",  # a redirect or an error
-    "content_type",  # not an HTML page
-    "no_ip",  # no peer and no usable forwarding header
-    "bad_host",  # a Host header that cannot be part of a URL
-    "before_send",  # before_send returned None
-    "view",  # the view called skip_page_view() or is decorated with @exempt
-    "invalid",  # an event() or keep_alive() with arguments the API would refuse (logged)
-    "disabled",  # enabled=False (returned, not counted)
-)
+#: Why a request was not sent, as counted in ``Tracker.stats()["skipped"]``: the page-view rules
+#: (:data:`~pirsch_middleware.pageview.RULES`, in the order they are judged), then ``invalid``
+#: (an event() or keep_alive() with arguments the API would refuse, logged) and ``disabled``
+#: (enabled=False; returned, not counted).
+SKIP_REASONS = (*(rule.reason for rule in RULES), "invalid", "disabled")
 
-_PREFETCH_HEADERS = ("x-moz", "x-purpose", "purpose", "sec-purpose")
+_PREFETCH_HEADERS = ("x-moz", "x-purpose", "purpose", "sec-purpose", "x-sec-purpose")
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 _SAFE_PATH = re.compile(r"[A-Za-z0-9/:@!$&'()*+,;=\-._~%]*\Z")
 _HOST = re.compile(r"(?:[A-Za-z0-9_\-.]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?\Z")
@@ -57,6 +45,7 @@ _VISITOR_HEADERS = (
     "user-agent",
     "accept-language",
     "dnt",
+    "sec-gpc",
     *(name for _, name in _CLIENT_HINTS),
 )
 _SESSION_FIELDS = frozenset({"user_agent", *(field for field, _ in _CLIENT_HINTS)})
@@ -103,6 +92,12 @@ class Extractor:
         self._last: tuple[object, _Visitor] = (None, _Visitor(False, None, {}))
         self._ip = IPResolver(settings.proxy_networks(), settings.ip_headers)
         self._is_bot = bot_matcher() if settings.exclude_bots else None
+        self._navigation = NavigationRules(
+            tuple(settings.partial_headers),
+            navigations_only=settings.navigations_only,
+            track_frames=settings.track_frames,
+            check_browser=settings.exclude_bots,
+        ).skip
         self._respect_dnt = settings.respect_dnt
         self._should_track = settings.should_track
         self._disable_bot_filter = settings.disable_bot_filter
@@ -141,10 +136,13 @@ class Extractor:
         return None
 
     def header_skip(self, request: RequestData) -> str | None:
-        """The part of :meth:`request_skip` that reads headers (prefetch and the visitor rules)."""
-        if self._visitor(request.headers).prefetch:
+        """The part of :meth:`request_skip` that reads headers: prefetch, how the request was made
+        (:class:`~pirsch_middleware.pageview.NavigationRules`), then the visitor rules."""
+        headers = request.headers
+        if self._visitor(headers).prefetch:
             return "prefetch"
-        return self.visitor_skip(request)  # the same visitor again: an identity hit
+        # The same visitor again in visitor_skip: an identity hit.
+        return self._navigation(headers) or self.visitor_skip(request)
 
     def visitor_skip(self, request: RequestData) -> str | None:
         """The checks that apply to events and sessions as well as page views."""
@@ -170,17 +168,20 @@ class Extractor:
 
     def _judge_visitor(self, values: tuple[str | None, ...]) -> _Visitor:
         purposes = values[: len(_PREFETCH_HEADERS)]
-        user_agent, language, dnt, *hints = values[len(_PREFETCH_HEADERS) :]
+        user_agent, language, dnt, gpc, *hints = values[len(_PREFETCH_HEADERS) :]
         prefetch = any(
             "prefetch" in value or "preview" in value
             for value in (v.lower() for v in purposes if v is not None)
         )
         agent = (user_agent or "").strip()
         reason = None
-        if self._respect_dnt and (dnt or "").strip() == "1":
+        # Global Privacy Control (https://w3c.github.io/gpc/) asks what DNT asks: counted as dnt.
+        if self._respect_dnt and "1" in ((dnt or "").strip(), (gpc or "").strip()):
             reason = "dnt"
         elif not agent:
             reason = "no_user_agent"
+        elif self._is_bot is not None and bad_user_agent(agent):
+            reason = "bad_user_agent"
         elif self._is_bot is not None and self._is_bot(agent):
             reason = "bot"
         fields = {
@@ -203,7 +204,11 @@ class Extractor:
 
     @staticmethod
     def response_skip(status: int, content_type: str | None) -> str | None:
-        """Why this response is no page view: a redirect, an error, or not an HTML page."""
+        """Why this response is no page view: a redirect, an error, or not an HTML page. A ``304``
+        answers a revalidated reload (the browser shows the page it has): it counts when the
+        request is a navigation, whatever its (usually absent) content type."""
+        if status == 304:
+            return None
         if not 200 <= status < 300:
             return "status"
         if not content_type or not content_type.lstrip().lower().startswith(_HTML_TYPES):

@@ -20,12 +20,28 @@ __all__ = [
 ]
 
 #: The request headers the core reads: :attr:`RequestData.headers` carries these plus the configured
-#: ``ip_headers`` (every header when a ``should_track`` rule is set, since it may read any).
+#: ``ip_headers`` and ``partial_headers`` (every header when a ``should_track`` rule is set, since
+#: it may read any).
 HEADERS_READ: tuple[str, ...] = (
     "user-agent",
     "accept-language",
+    "accept-encoding",
+    "accept",
     "referer",
     "dnt",
+    "sec-gpc",
+    "sec-fetch-mode",
+    "sec-fetch-dest",
+    "sec-fetch-site",
+    "upgrade-insecure-requests",
+    "hx-request",
+    "hx-boosted",
+    "hx-history-restore-request",
+    "turbo-frame",
+    "x-turbo-request-id",
+    "x-up-version",
+    "x-up-target",
+    "x-requested-with",
     "sec-ch-ua",
     "sec-ch-ua-mobile",
     "sec-ch-ua-platform",
@@ -36,6 +52,7 @@ HEADERS_READ: tuple[str, ...] = (
     "x-purpose",
     "purpose",
     "sec-purpose",
+    "x-sec-purpose",
     "x-forwarded-proto",
     "x-forwarded-host",
     "cf-connecting-ip",
@@ -77,7 +94,8 @@ def join_headers(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
 
 
 def header_names(extra_headers: Iterable[str] = ()) -> tuple[str, ...]:
-    """:data:`HEADERS_READ` plus ``extra_headers`` (the configured ``ip_headers``), lower-case."""
+    """:data:`HEADERS_READ` plus ``extra_headers`` (the configured ``ip_headers`` and
+    ``partial_headers``), lower-case."""
     return tuple(dict.fromkeys([*HEADERS_READ, *(h.lower() for h in extra_headers)]))
 
 

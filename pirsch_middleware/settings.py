@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 from .errors import ConfigurationError
+from .pageview import DEFAULT_PARTIAL_HEADERS
 
 if TYPE_CHECKING:
     from .records import Record
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_EXCLUDE_PATHS",
     "DEFAULT_IP_HEADERS",
+    "DEFAULT_PARTIAL_HEADERS",
     "DEFAULT_TRUSTED_PROXIES",
     "Network",
     "Settings",
@@ -101,6 +103,10 @@ class SettingsOptions(TypedDict, total=False):
     respect_dnt: bool
     exclude_paths: Sequence[str | re.Pattern[str]]
     exclude_bots: bool
+    navigations_only: bool
+    partial_headers: Sequence[str]
+    track_frames: bool
+    accept_ch: bool
     disable_bot_filter: bool
     read_title: bool
     should_track: Callable[[RequestData], bool] | None
@@ -137,6 +143,10 @@ class Settings:
     respect_dnt: bool = True
     exclude_paths: Sequence[str | re.Pattern[str]] = DEFAULT_EXCLUDE_PATHS
     exclude_bots: bool = True
+    navigations_only: bool = True
+    partial_headers: Sequence[str] = DEFAULT_PARTIAL_HEADERS
+    track_frames: bool = False
+    accept_ch: bool = True
     disable_bot_filter: bool = False
     read_title: bool = True
     should_track: Callable[[RequestData], bool] | None = None
@@ -170,6 +180,9 @@ class Settings:
             "enabled",
             "respect_dnt",
             "exclude_bots",
+            "navigations_only",
+            "track_frames",
+            "accept_ch",
             "disable_bot_filter",
             "read_title",
             "sync",
@@ -185,7 +198,8 @@ class Settings:
             # A comma-separated list; an empty value trusts no proxy.
             set_("trusted_proxies", tuple(p.strip() for p in proxies.split(",") if p.strip()))
         set_("trusted_proxies", tuple(str(n) for n in self.proxy_networks()))
-        set_("ip_headers", _check_headers(self.ip_headers))
+        set_("ip_headers", _check_headers("ip_headers", self.ip_headers))
+        set_("partial_headers", _check_headers("partial_headers", self.partial_headers))
         set_("exclude_paths", _check_excludes(self.exclude_paths))
 
     def _set(self, name: str, value: object) -> None:
@@ -246,6 +260,11 @@ class Settings:
                 ) from None
         return tuple(networks)
 
+    def extra_headers(self) -> tuple[str, ...]:
+        """The configured request headers the core reads beyond ``HEADERS_READ``:
+        ``ip_headers`` and ``partial_headers``."""
+        return (*self.ip_headers, *self.partial_headers)
+
     @classmethod
     def option_names(cls) -> frozenset[str]:
         """The names a framework's configuration may use."""
@@ -304,14 +323,14 @@ def _integer(name: str, value: object, low: int, high: int) -> int:
     return value
 
 
-def _check_headers(value: object) -> tuple[str, ...]:
+def _check_headers(name: str, value: object) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [v for v in re.split(r"[\s,]+", value) if v]
     if not isinstance(value, Sequence):
-        raise ConfigurationError("ip_headers", "a list of header names", value)
+        raise ConfigurationError(name, "a list of header names", value)
     for item in value:
         if not isinstance(item, str) or not _HEADER_NAME.match(item):
-            raise ConfigurationError("ip_headers", "header names such as 'X-Forwarded-For'", item)
+            raise ConfigurationError(name, "header names such as 'X-Forwarded-For'", item)
     return tuple(value)
 
 

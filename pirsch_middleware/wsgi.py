@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from .context import RequestContext, _current, report_error
+from .pageview import merge_accept_ch
 from .request import RequestData, environ_keys, environ_path, environ_request
 from .settings import Settings, SettingsOptions
 from .tracker import Tracker
@@ -41,7 +42,7 @@ class PirschMiddleware:
         self.tracker = tracker if tracker is not None else Tracker(settings, **options)
         chosen = self.tracker.settings
         # A should_track rule may read any header; otherwise only those the core reads are copied.
-        keys = None if chosen.should_track else environ_keys(chosen.ip_headers)
+        keys = None if chosen.should_track else environ_keys(chosen.extra_headers())
 
         # Built from the environ as it was when the request arrived (the app may change it), when
         # first needed: at response start for a possible page view, or for an event.
@@ -81,6 +82,8 @@ class PirschMiddleware:
             nonlocal wants_body
             try:
                 wants_body = context.respond(*_response_info(status, headers))
+                if context.adds_accept_ch:
+                    headers = _with_accept_ch(headers)
             except Exception:
                 report_error("the WSGI middleware")
             return start_response(status, headers, exc_info)
@@ -139,6 +142,13 @@ class _Rest:
 
     def __iter__(self) -> Iterator[bytes]:
         return self._chunks
+
+
+def _with_accept_ch(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """A copy of the response headers with the client hints added to ``Accept-CH``."""
+    existing = ", ".join(v for n, v in headers if n.lower() == "accept-ch") or None
+    kept = [(n, v) for n, v in headers if n.lower() != "accept-ch"]
+    return [*kept, ("Accept-CH", merge_accept_ch(existing))]
 
 
 def _response_info(status: str, headers: list[tuple[str, str]]) -> tuple[int, str | None, bool]:

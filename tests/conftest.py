@@ -22,6 +22,7 @@ BROWSER_HEADERS = {
     "user-agent": CHROME,
     "accept": "text/html,application/xhtml+xml",
     "accept-language": "de-DE,de;q=0.9,en;q=0.8",
+    "accept-encoding": "gzip, deflate, br, zstd",
     "referer": "https://news.example.org/",
     "sec-ch-ua": '"Chromium";v="131", "Not_A Brand";v="24"',
     "sec-ch-ua-mobile": "?0",

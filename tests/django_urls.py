@@ -10,6 +10,7 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import (
     HttpRequest,
     HttpResponse,
+    HttpResponseNotModified,
     HttpResponseRedirect,
     JsonResponse,
     StreamingHttpResponse,
@@ -18,6 +19,8 @@ from django.urls import path
 from django.utils.functional import SimpleLazyObject
 
 from pirsch_middleware import event, exempt, set_title, track_event
+
+from .harness import PAGE
 
 USER_LOADS: list[str] = []
 
@@ -94,11 +97,23 @@ def stream(request: HttpRequest) -> StreamingHttpResponse:
     return StreamingHttpResponse(parts(), content_type="text/html")
 
 
+def any_page(request: HttpRequest, rest: str = "") -> HttpResponse:
+    """Answers every path the way tests.harness.page does."""
+    if "HTTP_IF_NONE_MATCH" in request.META:
+        return HttpResponseNotModified()
+    response = HttpResponse(PAGE)
+    if request.path.startswith("/ch/"):
+        response["Accept-CH"] = "Sec-CH-Prefers-Color-Scheme"
+    return response
+
+
 def stylesheet(request: HttpRequest) -> HttpResponse:
     return HttpResponse("body {}", content_type="text/css")
 
 
 urlpatterns = [
+    path("c/<path:rest>", any_page),
+    path("ch/<path:rest>", any_page),
     path("page", page),
     path("compressed", compressed),
     path("async", async_page),

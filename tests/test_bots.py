@@ -82,12 +82,31 @@ def test_index_agrees_with_the_crawler_list_on_all_its_examples() -> None:
     assert not any(index.search(b) for b in BROWSERS)
 
 
-def test_fallback_without_the_crawler_list(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(bots, "crawler_patterns", lambda: None)
-    is_bot = bot_matcher()
-    assert is_bot("python-requests/2.32")
-    assert is_bot("Mozilla/5.0 (compatible; AhrefsBot/7.0)")
-    assert not any(is_bot(b) for b in BROWSERS)
+@pytest.mark.parametrize(
+    "user_agent",
+    [
+        "kube-probe/1.29",
+        "ELB-HealthChecker/2.0",
+        "GoogleHC/1.0",
+        "Consul Health Check",
+        "Amazon-Route53-Health-Check-Service (ref 0e1f; report http://amzn.to/1vsZADi)",
+        "Datadog/Synthetics",
+        "NewRelicPinger/1.0 (1234567)",
+        "Prometheus/2.53.0",
+        "Java/17.0.2",
+        "python-requests/2.32.3",
+        "Mozilla/5.0 (compatible; AhrefsBot/7.0; +http://ahrefs.com/robot/)",
+    ],
+)
+def test_health_checks_and_monitors_the_crawler_list_misses_are_bots(user_agent: str) -> None:
+    assert bot_matcher()(user_agent)
+
+
+def test_monitors_are_matched_on_top_of_the_crawler_list() -> None:
+    # Planted: without MONITORS these pass as visitors.
+    without = bot_matcher([p for p in crawler_patterns() if p not in bots.MONITORS])
+    assert not without("kube-probe/1.29")
+    assert not without("ELB-HealthChecker/2.0")
 
 
 def test_matcher_reads_only_the_start_of_a_huge_user_agent() -> None:

@@ -36,6 +36,8 @@ def test_demo_serves_the_example_app_and_shows_what_arrives(app: str) -> None:
     assert "/static/site.css" in out
     assert "not a page view (excluded_path)" in out
     assert "not a page view (bot)" in out
+    assert "not a page view (partial)" in out  # an htmx fragment
+    assert "not a page view (not_navigation)" in out  # a fetch()
     received = [line.split()[3:5] for line in out.splitlines() if "Pirsch API received" in line]
     assert len(received) == 4
     assert sorted(kind for kind, _ in received) == ["event", "hit", "hit", "hit"]

@@ -150,7 +150,10 @@ def test_title_is_cut_at_the_api_limit() -> None:
         (request(x_purpose="preview"), "prefetch"),
         (request(sec_purpose="prefetch;prerender"), "prefetch"),
         (request(dnt="1"), "dnt"),
-        (request(headers={"accept": "text/html"}), "no_user_agent"),
+        (
+            request(headers={k: v for k, v in BROWSER_HEADERS.items() if k != "user-agent"}),
+            "no_user_agent",
+        ),
         (request(user_agent="   "), "no_user_agent"),
         (
             request(
@@ -159,7 +162,7 @@ def test_title_is_cut_at_the_api_limit() -> None:
             "bot",
         ),
         (request(user_agent="python-requests/2.31.0"), "bot"),
-        (request(user_agent="curl/8.5.0"), "bot"),
+        (request(user_agent="curl/8.5.0"), "bad_user_agent"),  # 16 characters or fewer
     ],
 )
 def test_request_skip_reasons(req: RequestData, reason: str) -> None:
@@ -178,7 +181,8 @@ def test_page_requests_pass(path: str) -> None:
         (200, "TEXT/HTML", None),
         (203, "application/xhtml+xml", None),
         (301, "text/html", "status"),
-        (304, "text/html", "status"),
+        (304, "text/html", None),
+        (304, None, None),
         (404, "text/html", "status"),
         (500, "text/html", "status"),
         (200, "application/json", "content_type"),
@@ -203,7 +207,7 @@ def test_custom_excludes_globs_and_regexes() -> None:
 def test_options_turn_rules_off() -> None:
     ex = Extractor(settings(respect_dnt=False, exclude_bots=False, disable_bot_filter=True))
     assert ex.request_skip(request(dnt="1")) is None
-    assert ex.request_skip(request(user_agent="Googlebot/2.1")) is None
+    assert ex.request_skip(request(user_agent=GOOGLEBOT)) is None
     built = ex.hit(request(dnt="1"), T)
     assert isinstance(built, Hit)
     assert built.dnt == "1"
@@ -287,18 +291,23 @@ def test_repeated_header_values_are_held_once() -> None:
     assert a.accept_language is b.accept_language
 
 
+GOOGLEBOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
+
+
 def test_visitors_are_judged_once_and_the_cache_stays_bounded() -> None:
     ex = Extractor(settings())
     seen = []
     for i in range(_MAX_CACHED + 50):
-        built = ex.hit(request(user_agent=f"Browser/{i}", accept_language=f"l{i % 7}"), T)
+        built = ex.hit(
+            request(user_agent=f"Mozilla/5.0 Browser/{i}", accept_language=f"l{i % 7}"), T
+        )
         assert isinstance(built, Hit)
         seen.append((built.user_agent, built.accept_language))
-    assert seen[-1] == (f"Browser/{_MAX_CACHED + 49}", f"l{(_MAX_CACHED + 49) % 7}")
+    assert seen[-1] == (f"Mozilla/5.0 Browser/{_MAX_CACHED + 49}", f"l{(_MAX_CACHED + 49) % 7}")
     assert len(ex._visitors) <= _MAX_CACHED
     # The same visitor again, after the cache started over, is judged the same.
-    assert ex.request_skip(request(user_agent="Googlebot/2.1")) == "bot"
-    assert ex.request_skip(request(user_agent="Googlebot/2.1")) == "bot"
+    assert ex.request_skip(request(user_agent=GOOGLEBOT)) == "bot"
+    assert ex.request_skip(request(user_agent=GOOGLEBOT)) == "bot"
 
 
 def test_a_prefetch_skips_the_page_view_but_not_the_visitors_events() -> None:
@@ -311,7 +320,7 @@ def test_a_prefetch_skips_the_page_view_but_not_the_visitors_events() -> None:
 
 def test_visitor_rules_are_judged_per_request_not_per_last_request() -> None:
     ex = Extractor(settings())
-    browser, dnt, bot = request(), request(dnt="1"), request(user_agent="Googlebot/2.1")
+    browser, dnt, bot = request(), request(dnt="1"), request(user_agent=GOOGLEBOT)
     for _ in range(2):
         assert [ex.request_skip(r) for r in (browser, dnt, bot, browser)] == [
             None,

@@ -16,7 +16,8 @@ import os, sys
 from pirsch_middleware import RequestData, Tracker
 tracker = Tracker(access_key={key!r}, base_url={url!r}, flush_interval=60, batch_size=1000, environ={{}})
 def track(path):
-    headers = {{"user-agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0"}}
+    headers = {{"user-agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0", "accept": "text/html",
+               "accept-language": "en", "accept-encoding": "gzip"}}
     assert tracker.track_page_view(RequestData("GET", "https", "example.com", path, "", "198.51.100.1", headers))
 """
 

@@ -108,7 +108,8 @@ def test_the_plugin_loads_from_the_entry_point(pytester: Any) -> None:
 
         def test_uses_the_fixture(pirsch_capture, fake_pirsch_api):
             tracker = Tracker(environ={})
-            headers = {"user-agent": "Mozilla/5.0 Firefox/133.0"}
+            headers = {"user-agent": "Mozilla/5.0 Firefox/133.0", "accept": "text/html",
+                       "accept-language": "en", "accept-encoding": "gzip"}
             tracker.track_page_view(RequestData("GET", "https", "a.example", "/", "", "203.0.113.9", headers))
             pirsch_capture.assert_hit("/", ip="203.0.113.9")
             assert fake_pirsch_api.base_url.startswith("http://127.0.0.1:")

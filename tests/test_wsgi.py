@@ -18,7 +18,12 @@ from pirsch_middleware.wsgi import PirschMiddleware
 
 from .conftest import BROWSER_HEADERS
 
-VISITOR = {"REMOTE_ADDR": "203.0.113.7"}
+VISITOR = {
+    "REMOTE_ADDR": "203.0.113.7",
+    "HTTP_ACCEPT": BROWSER_HEADERS["accept"],
+    "HTTP_ACCEPT_LANGUAGE": BROWSER_HEADERS["accept-language"],
+    "HTTP_ACCEPT_ENCODING": BROWSER_HEADERS["accept-encoding"],
+}
 
 
 @pytest.fixture

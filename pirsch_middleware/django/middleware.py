@@ -12,6 +12,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from pirsch_middleware.context import RequestContext, _current, report_error
 from pirsch_middleware.errors import ConfigurationError
+from pirsch_middleware.pageview import merge_accept_ch
 from pirsch_middleware.request import RequestData, environ_keys, environ_request
 from pirsch_middleware.title import TITLE_WINDOW
 from pirsch_middleware.tracker import Tracker
@@ -43,7 +44,7 @@ def tracker_for(value: object) -> tuple[Tracker, _Build]:
             raise ImproperlyConfigured(describe(error)) from error
         chosen = tracker.settings
         # A should_track rule may read any header; otherwise only those the core reads are copied.
-        build = _Build(None if chosen.should_track else environ_keys(chosen.ip_headers))
+        build = _Build(None if chosen.should_track else environ_keys(chosen.extra_headers()))
         if len(_trackers) >= _KEEP:
             _, old, _ = _trackers.pop(next(iter(_trackers)))
             # Deliver what the old tracker holds without making this request wait.
@@ -133,9 +134,13 @@ class _Build:
 def _respond(context: RequestContext, response: Any) -> None:
     try:
         # A request its method or path ruled out needs nothing from its response.
-        if context.skip_reason is None and context.respond(
-            response.status_code, response.get("Content-Type")
-        ):
+        if context.skip_reason is None:
+            wants_body = context.respond(response.status_code, response.get("Content-Type"))
+            if context.adds_accept_ch:
+                response["Accept-CH"] = merge_accept_ch(response.get("Accept-CH"))
+        else:
+            wants_body = False
+        if wants_body:
             if getattr(response, "streaming", False) or response.get("Content-Encoding"):
                 context.finish()  # a streamed body is not read ahead; a compressed one not read
             else:
