@@ -23,8 +23,10 @@ from .filter import Filter
 from .records import Event, Hit, Record, Session
 from .request import RequestData
 from .settings import (
+    DEFAULT_DOWNLOAD_EXTENSIONS,
     DEFAULT_EXCLUDE_PATHS,
     DEFAULT_IP_HEADERS,
+    DEFAULT_PARTIAL_HEADERS,
     DEFAULT_TRUSTED_PROXIES,
     Settings,
 )
@@ -32,8 +34,10 @@ from .stats import Stats
 from .tracker import Tracker
 
 __all__ = [
+    "DEFAULT_DOWNLOAD_EXTENSIONS",
     "DEFAULT_EXCLUDE_PATHS",
     "DEFAULT_IP_HEADERS",
+    "DEFAULT_PARTIAL_HEADERS",
     "DEFAULT_TRUSTED_PROXIES",
     "SKIP_REASONS",
     "AsyncPirschClient",

@@ -99,7 +99,7 @@ def _watch(context: RequestContext, send: Send) -> Send:
         kind = message["type"]
         if kind == "http.response.start":
             try:
-                content_type: str | None = None
+                content_type = disposition = None
                 encoded = False
                 for name, value in message.get("headers") or ():
                     key = name.lower()
@@ -107,7 +107,10 @@ def _watch(context: RequestContext, send: Send) -> Send:
                         content_type = value.decode("latin-1")
                     elif key == b"content-encoding":
                         encoded = value.strip().lower() != b"identity"
-                wants_body = context.respond(int(message["status"]), content_type, encoded)
+                    elif key == b"content-disposition":
+                        disposition = value.decode("latin-1")
+                status = int(message["status"])
+                wants_body = context.respond(status, content_type, encoded, disposition)
                 if context.adds_accept_ch:
                     message["headers"] = _with_accept_ch(message.get("headers") or ())
             except Exception:

@@ -112,18 +112,27 @@ class RequestContext:
         """Whether the page view was queued or skipped (events are then sent at once)."""
         return self._decided
 
-    def respond(self, status: int, content_type: str | None, encoded: bool = False) -> bool:
-        """The response starts; ``True`` asks for the first body chunk to read the title from."""
+    def respond(
+        self,
+        status: int,
+        content_type: str | None,
+        encoded: bool = False,
+        disposition: str | None = None,
+    ) -> bool:
+        """The response starts; ``True`` asks for the first body chunk to read the title from.
+        ``disposition`` is its ``Content-Disposition``, for the download event."""
         self._responded = True
         if self.skip_reason is None:
             try:
+                tracker = self.tracker
                 # The response rules first: a JSON answer or a redirect copies no header.
-                reason = self.tracker.response_skip(status, content_type)
+                reason = tracker.response_skip(status, content_type)
                 if reason is None:
-                    request = self._request
-                    if request is None:
-                        request = self._request = self._build(self._source)
-                    reason = self.tracker.header_skip(request)
+                    reason = tracker.header_skip(self.request)
+                elif tracker.response_events:
+                    event = tracker.response_event(self.request, status, disposition)
+                    if event is not None:
+                        self.add_event({"name": event[0], "meta": event[1]})
                 self.skip_reason = reason
             except Exception:  # a should_track predicate that raised, or data beyond repair
                 report_error("the request's checks")

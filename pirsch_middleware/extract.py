@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, quote
 
 from .bots import bad_user_agent, bot_matcher
 from .ip import IPResolver
-from .pageview import RULES, NavigationRules
+from .pageview import DOWNLOAD_EVENT, NOT_FOUND_EVENT, RULES, NavigationRules
 from .records import MAX_TITLE, Event, Hit, Session
 from .request import RequestData
 from .settings import Settings
@@ -99,6 +99,11 @@ class Extractor:
             check_browser=settings.exclude_bots,
         ).skip
         self._respect_dnt = settings.respect_dnt
+        self._not_found_event = settings.not_found_event
+        self._download_event = settings.download_event
+        self._download_suffixes = tuple(f".{ext}" for ext in settings.download_extensions)
+        #: Whether any response of a navigation that is no page view stands for an event.
+        self.response_events = settings.not_found_event or settings.download_event
         self._should_track = settings.should_track
         self._disable_bot_filter = settings.disable_bot_filter
         # Most globs are a whole path, a prefix or a suffix: set and str methods answer those
@@ -214,6 +219,33 @@ class Extractor:
         if not content_type or not content_type.lstrip().lower().startswith(_HTML_TYPES):
             return "content_type"
         return None
+
+    def response_event(
+        self, request: RequestData, status: int, disposition: str | None
+    ) -> tuple[str, dict[str, str]] | None:
+        """The snippet's event (name and meta) a navigation's response stands for, when its
+        setting is on: ``"404 Page Not Found"`` with the ``path`` for a 404
+        (``not_found_event``), ``"File Download"`` with the ``file`` for a 2xx that is an
+        attachment (``Content-Disposition``, RFC 6266) or has one of ``download_extensions``
+        (``download_event``). ``None`` otherwise, and for a request that is no navigation."""
+        path = request.path
+        if status == 404 and self._not_found_event:
+            event = NOT_FOUND_EVENT, {"path": path}
+        elif (
+            200 <= status < 300
+            and self._download_event
+            and (
+                (disposition or "").lstrip().lower().startswith("attachment")
+                or path.lower().endswith(self._download_suffixes)
+            )
+        ):
+            event = DOWNLOAD_EVENT, {"file": path}
+        else:
+            return None
+        headers = request.headers
+        if self._visitor(headers).prefetch or self._navigation(headers) is not None:
+            return None
+        return event
 
     def hit(
         self,

@@ -13,7 +13,10 @@ from typing import NamedTuple
 
 __all__ = [
     "CLIENT_HINTS",
+    "DEFAULT_DOWNLOAD_EXTENSIONS",
     "DEFAULT_PARTIAL_HEADERS",
+    "DOWNLOAD_EVENT",
+    "NOT_FOUND_EVENT",
     "RULES",
     "NavigationRules",
     "Rule",
@@ -134,6 +137,15 @@ DEFAULT_PARTIAL_HEADERS: tuple[str, ...] = (
     "X-Up-Target",
     "X-Requested-With",
 )
+
+#: The snippet's events for what a server sees better than a page script (pirsch-extended.js of
+#: pirsch-analytics/pirsch-php-proxy): their names, and the extensions it takes for downloads.
+NOT_FOUND_EVENT = "404 Page Not Found"
+DOWNLOAD_EVENT = "File Download"
+DEFAULT_DOWNLOAD_EXTENSIONS: tuple[str, ...] = (
+    "7z", "avi", "csv", "docx", "exe", "gz", "key", "midi", "mov", "mp3", "mp4", "mpeg", "pdf",
+    "pkg", "pps", "ppt", "pptx", "rar", "rtf", "txt", "wav", "wma", "wmv", "xlsx", "zip",
+)  # fmt: skip
 
 #: What ``Accept-CH`` asks for: the client hints a hit carries (the Pirsch Go demo's value).
 CLIENT_HINTS = (

@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 from .errors import ConfigurationError
-from .pageview import DEFAULT_PARTIAL_HEADERS
+from .pageview import DEFAULT_DOWNLOAD_EXTENSIONS, DEFAULT_PARTIAL_HEADERS
 
 if TYPE_CHECKING:
     from .records import Record
     from .request import RequestData
 
 __all__ = [
+    "DEFAULT_DOWNLOAD_EXTENSIONS",
     "DEFAULT_EXCLUDE_PATHS",
     "DEFAULT_IP_HEADERS",
     "DEFAULT_PARTIAL_HEADERS",
@@ -107,6 +108,9 @@ class SettingsOptions(TypedDict, total=False):
     partial_headers: Sequence[str]
     track_frames: bool
     accept_ch: bool
+    not_found_event: bool
+    download_event: bool
+    download_extensions: Sequence[str]
     disable_bot_filter: bool
     read_title: bool
     should_track: Callable[[RequestData], bool] | None
@@ -147,6 +151,9 @@ class Settings:
     partial_headers: Sequence[str] = DEFAULT_PARTIAL_HEADERS
     track_frames: bool = False
     accept_ch: bool = True
+    not_found_event: bool = False
+    download_event: bool = False
+    download_extensions: Sequence[str] = DEFAULT_DOWNLOAD_EXTENSIONS
     disable_bot_filter: bool = False
     read_title: bool = True
     should_track: Callable[[RequestData], bool] | None = None
@@ -183,6 +190,8 @@ class Settings:
             "navigations_only",
             "track_frames",
             "accept_ch",
+            "not_found_event",
+            "download_event",
             "disable_bot_filter",
             "read_title",
             "sync",
@@ -200,6 +209,7 @@ class Settings:
         set_("trusted_proxies", tuple(str(n) for n in self.proxy_networks()))
         set_("ip_headers", _check_headers("ip_headers", self.ip_headers))
         set_("partial_headers", _check_headers("partial_headers", self.partial_headers))
+        set_("download_extensions", _check_extensions(self.download_extensions))
         set_("exclude_paths", _check_excludes(self.exclude_paths))
 
     def _set(self, name: str, value: object) -> None:
@@ -332,6 +342,17 @@ def _check_headers(name: str, value: object) -> tuple[str, ...]:
         if not isinstance(item, str) or not _HEADER_NAME.match(item):
             raise ConfigurationError(name, "header names such as 'X-Forwarded-For'", item)
     return tuple(value)
+
+
+def _check_extensions(value: object) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [v for v in re.split(r"[\s,]+", value) if v]
+    if not isinstance(value, Sequence):
+        raise ConfigurationError("download_extensions", "a list of file extensions", value)
+    for item in value:
+        if not isinstance(item, str) or not re.fullmatch(r"\.?[A-Za-z0-9]{1,16}", item):
+            raise ConfigurationError("download_extensions", "extensions such as 'pdf'", item)
+    return tuple(item.lstrip(".").lower() for item in value)
 
 
 def _check_excludes(value: object) -> tuple[str | re.Pattern[str], ...]:

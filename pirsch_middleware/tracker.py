@@ -101,6 +101,18 @@ class Tracker:
             self._skipped.add(reason)
         return reason
 
+    @property
+    def response_events(self) -> bool:
+        """Whether ``not_found_event`` or ``download_event`` is on (see :meth:`response_event`)."""
+        return self._extractor.response_events
+
+    def response_event(
+        self, request: RequestData, status: int, disposition: str | None = None
+    ) -> tuple[str, dict[str, str]] | None:
+        """The event (name, meta) a navigation's response that is no page view stands for: a
+        404, or a file download (``Content-Disposition``); adapters send it as an event."""
+        return self._extractor.response_event(request, status, disposition)
+
     def track_page_view(
         self,
         request: RequestData,

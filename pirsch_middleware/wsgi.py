@@ -151,8 +151,10 @@ def _with_accept_ch(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return [*kept, ("Accept-CH", merge_accept_ch(existing))]
 
 
-def _response_info(status: str, headers: list[tuple[str, str]]) -> tuple[int, str | None, bool]:
-    content_type: str | None = None
+def _response_info(
+    status: str, headers: list[tuple[str, str]]
+) -> tuple[int, str | None, bool, str | None]:
+    content_type = disposition = None
     encoded = False
     for name, value in headers:
         key = name.lower()
@@ -160,8 +162,10 @@ def _response_info(status: str, headers: list[tuple[str, str]]) -> tuple[int, st
             content_type = value
         elif key == "content-encoding":
             encoded = value.strip().lower() != "identity"
+        elif key == "content-disposition":
+            disposition = value
     try:
         code = int(status[:3])
     except ValueError:
         code = 0
-    return code, content_type, encoded
+    return code, content_type, encoded, disposition

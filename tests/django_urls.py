@@ -10,7 +10,6 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import (
     HttpRequest,
     HttpResponse,
-    HttpResponseNotModified,
     HttpResponseRedirect,
     JsonResponse,
     StreamingHttpResponse,
@@ -20,7 +19,7 @@ from django.utils.functional import SimpleLazyObject
 
 from pirsch_middleware import event, exempt, set_title, track_event
 
-from .harness import PAGE
+from .harness import answer
 
 USER_LOADS: list[str] = []
 
@@ -98,12 +97,11 @@ def stream(request: HttpRequest) -> StreamingHttpResponse:
 
 
 def any_page(request: HttpRequest, rest: str = "") -> HttpResponse:
-    """Answers every path the way tests.harness.page does."""
-    if "HTTP_IF_NONE_MATCH" in request.META:
-        return HttpResponseNotModified()
-    response = HttpResponse(PAGE)
-    if request.path.startswith("/ch/"):
-        response["Accept-CH"] = "Sec-CH-Prefers-Color-Scheme"
+    """Answers every path as tests.harness.answer says."""
+    status, headers, body = answer(request.path, "HTTP_IF_NONE_MATCH" in request.META)
+    response = HttpResponse(body, status=status)
+    for name, value in headers:
+        response[name] = value
     return response
 
 

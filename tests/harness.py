@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from http import HTTPStatus
 from typing import Any
 
 from pirsch_middleware import Tracker
@@ -22,10 +23,20 @@ ADAPTERS = ("asgi", "wsgi", "flask", "django")
 Get = Callable[[str, dict[str, str]], tuple[int, dict[str, str]]]
 
 
-def _answer(path: str, has_etag: bool) -> tuple[int, list[tuple[str, str]], bytes]:
+def answer(path: str, has_etag: bool) -> tuple[int, list[tuple[str, str]], bytes]:
+    """The status, headers and body of every app here: a page; ``304`` to a revalidation; a
+    file for ``*.pdf`` and ``*.zip``; a CSV attachment under ``/export``; a ``404`` page under
+    ``/missing``."""
     if has_etag:
         return 304, [("ETag", '"v1"')], b""
+    if path.endswith((".pdf", ".zip")):
+        return 200, [("Content-Type", f"application/{path[-3:]}")], b"%PDF-1.7"
+    if "/export" in path:
+        disposition = ("Content-Disposition", 'attachment; filename="export.csv"')
+        return 200, [("Content-Type", "text/csv"), disposition], b"a,b\n1,2\n"
     headers = [("Content-Type", "text/html; charset=utf-8")]
+    if "/missing" in path:
+        return 404, headers, PAGE.encode()
     if path.startswith("/ch/"):
         headers.append(("Accept-CH", "Sec-CH-Prefers-Color-Scheme"))
     return 200, headers, PAGE.encode()
@@ -61,7 +72,7 @@ def _asgi(tracker: Tracker) -> Iterator[Get]:
     from pirsch_middleware.asgi import PirschMiddleware
 
     async def page(request: Request) -> Response:
-        status, headers, body = _answer(request.url.path, "if-none-match" in request.headers)
+        status, headers, body = answer(request.url.path, "if-none-match" in request.headers)
         return Response(body, status, dict(headers))
 
     app = PirschMiddleware(Starlette(routes=[Route("/{rest:path}", page)]), tracker=tracker)
@@ -76,8 +87,8 @@ def _asgi(tracker: Tracker) -> Iterator[Get]:
 
 
 def _wsgi_app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
-    status, headers, body = _answer(environ["PATH_INFO"], "HTTP_IF_NONE_MATCH" in environ)
-    start_response(f"{status} {'OK' if status == 200 else 'Not Modified'}", headers)
+    status, headers, body = answer(environ["PATH_INFO"], "HTTP_IF_NONE_MATCH" in environ)
+    start_response(f"{status} {HTTPStatus(status).phrase}", headers)
     return [body]
 
 
@@ -125,7 +136,7 @@ def _flask(api: FakePirschAPI, options: dict[str, Any]) -> Iterator[Get]:
 
     @app.get("/<path:rest>")
     def page(rest: str) -> Response:
-        status, headers, body = _answer(request.path, "If-None-Match" in request.headers)
+        status, headers, body = answer(request.path, "If-None-Match" in request.headers)
         return Response(body, status, headers)
 
     Pirsch(app, access_key=ACCESS_KEY, base_url=api.base_url, environ={}, **options)

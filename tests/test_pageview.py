@@ -244,3 +244,49 @@ def test_accept_ch_keeps_the_apps_own_and_can_be_turned_off(
     assert "accept-ch" not in response
     assert own["accept-ch"] == "Sec-CH-Prefers-Color-Scheme"
     assert len(api.hits) == 3
+
+
+GOOGLEBOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
+
+
+@pytest.mark.parametrize("adapter", ADAPTERS)
+def test_404_and_download_navigations_send_the_snippets_events(
+    adapter: str, api: FakePirschAPI
+) -> None:
+    with served(adapter, api, not_found_event=True, download_event=True) as get:
+        assert get("/c/missing/page", sample("link"))[0] == 404
+        assert get("/c/files/report.pdf", sample("link"))[0] == 200
+        assert get("/c/export", sample("typed"))[0] == 200
+        # No navigation, or no visitor: no event.
+        get("/c/missing/fetched", sample("fetch"))
+        get("/c/files/fetched.pdf", sample("htmx partial"))
+        get("/c/missing/crawled", sample("link") | {"User-Agent": GOOGLEBOT})
+        get("/c/files/crawled.pdf", sample("link") | {"Sec-Purpose": "prefetch"})
+    assert [(e["event_name"], e["event_meta"], e["url"]) for e in api.events] == [
+        ("404 Page Not Found", {"path": "/c/missing/page"}, "https://example.com/c/missing/page"),
+        (
+            "File Download",
+            {"file": "/c/files/report.pdf"},
+            "https://example.com/c/files/report.pdf",
+        ),
+        ("File Download", {"file": "/c/export"}, "https://example.com/c/export"),
+    ]
+    assert api.hits == []
+
+
+@pytest.mark.parametrize("adapter", ["asgi", "django"])
+def test_404_and_download_events_are_off_by_default(adapter: str, api: FakePirschAPI) -> None:
+    with served(adapter, api) as get:
+        get("/c/missing/page", sample("link"))
+        get("/c/files/report.pdf", sample("link"))
+        get("/c/export", sample("link"))
+    assert api.received == []
+
+
+def test_download_extensions_are_a_setting(api: FakePirschAPI) -> None:
+    with served("wsgi", api, download_event=True, download_extensions=[".ZIP"]) as get:
+        get("/c/files/report.pdf", sample("link"))
+        get("/c/files/archive.zip", sample("link"))
+    assert [e["event_meta"] for e in api.events] == [{"file": "/c/files/archive.zip"}]
+    with pytest.raises(ConfigurationError, match="download_extensions: expected extensions"):
+        Settings(environ={}, download_extensions=["tar.gz"])

@@ -135,7 +135,11 @@ def _respond(context: RequestContext, response: Any) -> None:
     try:
         # A request its method or path ruled out needs nothing from its response.
         if context.skip_reason is None:
-            wants_body = context.respond(response.status_code, response.get("Content-Type"))
+            wants_body = context.respond(
+                response.status_code,
+                response.get("Content-Type"),
+                disposition=response.get("Content-Disposition"),
+            )
             if context.adds_accept_ch:
                 response["Accept-CH"] = merge_accept_ch(response.get("Accept-CH"))
         else:
