@@ -153,17 +153,6 @@ CLIENT_HINTS = (
     "Sec-CH-Width, Sec-CH-Viewport-Width"
 )
 
-# Few-valued request headers: their values (and the presence of the many-valued ones) key the
-# cache of verdicts.
-_KIND_HEADERS = (
-    "sec-fetch-mode",
-    "sec-fetch-dest",
-    "sec-fetch-site",
-    "upgrade-insecure-requests",
-    "accept",
-    "hx-boosted",
-    "hx-history-restore-request",
-)
 _HTML_ACCEPT = ("text/html", "application/xhtml+xml")
 _FRAMES = ("iframe", "frame")
 _MAX_CACHED = 2048
@@ -203,7 +192,7 @@ class NavigationRules:
         track_frames: bool = False,
         check_browser: bool = True,
     ) -> None:
-        self._partial = tuple(name.lower() for name in partial_headers)
+        self._partial = frozenset(name.lower() for name in partial_headers)
         self._navigations_only = navigations_only
         self._track_frames = track_frames
         self._check_browser = check_browser
@@ -211,15 +200,22 @@ class NavigationRules:
 
     def skip(self, headers: Mapping[str, str]) -> str | None:
         """Why a request with these headers is no page view, or ``None``."""
+        get = headers.get
         key = (
-            *map(headers.get, _KIND_HEADERS),
+            get("sec-fetch-mode"),
+            get("sec-fetch-dest"),
+            get("sec-fetch-site"),
+            get("upgrade-insecure-requests"),
+            get("accept"),
+            get("hx-boosted"),
+            get("hx-history-restore-request"),
             # Many-valued headers (a referrer, a request id, a fragment's name): only whether
             # they are present matters.
             "referer" in headers,
             "accept-language" in headers,
             "accept-encoding" in headers,
             "x-turbo-request-id" in headers,
-            any(name in headers for name in self._partial),
+            not headers.keys().isdisjoint(self._partial),
         )
         try:
             return self._verdicts[key]
@@ -227,7 +223,7 @@ class NavigationRules:
             pass
         if len(self._verdicts) >= _MAX_CACHED:
             self._verdicts.clear()
-        verdict = self._verdicts[key] = self._judge(*key)  # type: ignore[arg-type]
+        verdict = self._verdicts[key] = self._judge(*key)
         return verdict
 
     def _judge(
