@@ -11,9 +11,9 @@ import pytest
 from starlette.testclient import TestClient
 
 from pirsch_middleware import Tracker, event, tracked_request
-from pirsch_middleware.testing import Capture, FakePirschAPI, capture
+from pirsch_middleware.testing import NAVIGATION_HEADERS, Capture, FakePirschAPI, capture
 
-from .conftest import BROWSER_HEADERS, request
+from .conftest import request
 
 pytest_plugins = ["pytester"]
 VISITOR = {"REMOTE_ADDR": "203.0.113.7"}
@@ -70,9 +70,9 @@ def test_flask_example_app(pirsch_capture: Capture) -> None:
     from example_apps.flask_app import app
 
     client = app.test_client()
-    client.get("/", headers=BROWSER_HEADERS, environ_base=VISITOR)
-    client.get("/api/status", headers=BROWSER_HEADERS, environ_base=VISITOR)
-    client.post("/signup", headers=BROWSER_HEADERS, environ_base=VISITOR)
+    client.get("/", headers=NAVIGATION_HEADERS, environ_base=VISITOR)
+    client.get("/api/status", headers=NAVIGATION_HEADERS, environ_base=VISITOR)
+    client.post("/signup", headers=NAVIGATION_HEADERS, environ_base=VISITOR)
     pirsch_capture.assert_hit("/", title="Home & welcome")
     pirsch_capture.assert_event("Signup", meta={"plan": "pro"})
     assert len(pirsch_capture.hits) == 1
@@ -82,7 +82,7 @@ def test_fastapi_example_app(pirsch_capture: Capture) -> None:
     from example_apps.fastapi_app import app
 
     with TestClient(app, client=("203.0.113.7", 50000)) as client:
-        client.get("/pricing", params={"plan": "team"}, headers=BROWSER_HEADERS)
+        client.get("/pricing", params={"plan": "team"}, headers=NAVIGATION_HEADERS)
     pirsch_capture.assert_hit("/pricing", title="Pricing: team")
     pirsch_capture.assert_event("Plan viewed", meta={"plan": "team"})
 
@@ -95,8 +95,8 @@ def test_django_project(pirsch_capture: Capture) -> None:
     from django.test import AsyncClient, Client, override_settings
 
     with override_settings(PIRSCH={"environ": {}}):
-        Client(REMOTE_ADDR="203.0.113.7").get("/page", headers=BROWSER_HEADERS)
-        asyncio.run(AsyncClient().post("/async-signup", headers=BROWSER_HEADERS))
+        Client(REMOTE_ADDR="203.0.113.7").get("/page", headers=NAVIGATION_HEADERS)
+        asyncio.run(AsyncClient().post("/async-signup", headers=NAVIGATION_HEADERS))
     pirsch_capture.assert_hit("/page", title="Django & sync")
     pirsch_capture.assert_event("Async signup")
 
