@@ -30,7 +30,7 @@ def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 500
     patterns = crawler_patterns()
     if patterns is None:
-        sys.exit("needs crawler-user-agents (pip install -e '.[bots]')")
+        sys.exit("needs crawler-user-agents, a dependency (pip install -e .)")
     agents = [f"{BROWSER} Build/{i}" for i in range(n)]
     start = time.perf_counter()
     index = PatternIndex(patterns)
