@@ -24,7 +24,6 @@ from .records import Event, Hit, Record, Session
 from .request import RequestData
 from .settings import (
     DEFAULT_EXCLUDE_PATHS,
-    DEFAULT_IP_HEADERS,
     DEFAULT_TRUSTED_PROXIES,
     Settings,
 )
@@ -33,7 +32,6 @@ from .tracker import Tracker
 
 __all__ = [
     "DEFAULT_EXCLUDE_PATHS",
-    "DEFAULT_IP_HEADERS",
     "DEFAULT_TRUSTED_PROXIES",
     "SKIP_REASONS",
     "AsyncPirschClient",

@@ -46,7 +46,7 @@ class PirschMiddleware:
         self.tracker = tracker if tracker is not None else Tracker(settings, **options)
         chosen = self.tracker.settings
         # A should_track rule may read any header; otherwise only those the core reads are decoded.
-        names = None if chosen.should_track else asgi_names(chosen.ip_headers)
+        names = None if chosen.should_track else asgi_names(chosen.forwarding_headers)
 
         def from_scope(source: tuple[Scope, str]) -> RequestData:
             return asgi_request(source[0], source[1], names)

@@ -101,7 +101,7 @@ class Extractor:
         self._visitors: dict[tuple[str | None, ...], _Visitor] = {}
         self._origins: dict[tuple[str, str], str] = {}
         self._last: tuple[object, _Visitor] = (None, _Visitor(False, None, {}))
-        self._ip = IPResolver(settings.proxy_networks(), settings.ip_headers)
+        self._ip = IPResolver(settings.proxy_networks(), settings.preset(), settings.proxy_only)
         self._is_bot = bot_matcher() if settings.exclude_bots else None
         self._respect_dnt = settings.respect_dnt
         self._should_track = settings.should_track

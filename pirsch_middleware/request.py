@@ -19,8 +19,8 @@ __all__ = [
     "join_headers",
 ]
 
-#: The request headers the core reads: :attr:`RequestData.headers` carries these plus the configured
-#: ``ip_headers`` (every header when a ``should_track`` rule is set, since it may read any).
+#: The request headers the core reads: :attr:`RequestData.headers` carries these plus the header
+#: the chosen ``proxy`` reads (every header when a ``should_track`` rule is set: it may read any).
 HEADERS_READ: tuple[str, ...] = (
     "user-agent",
     "accept-language",
@@ -77,7 +77,7 @@ def join_headers(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
 
 
 def header_names(extra_headers: Iterable[str] = ()) -> tuple[str, ...]:
-    """:data:`HEADERS_READ` plus ``extra_headers`` (the configured ``ip_headers``), lower-case."""
+    """:data:`HEADERS_READ` plus ``extra_headers`` (what the chosen ``proxy`` reads), lower-case."""
     return tuple(dict.fromkeys([*HEADERS_READ, *(h.lower() for h in extra_headers)]))
 
 

@@ -41,7 +41,7 @@ class PirschMiddleware:
         self.tracker = tracker if tracker is not None else Tracker(settings, **options)
         chosen = self.tracker.settings
         # A should_track rule may read any header; otherwise only those the core reads are copied.
-        keys = None if chosen.should_track else environ_keys(chosen.ip_headers)
+        keys = None if chosen.should_track else environ_keys(chosen.forwarding_headers)
 
         # Built from the environ as it was when the request arrived (the app may change it), when
         # first needed: at response start for a possible page view, or for an event.

@@ -43,7 +43,7 @@ def tracker_for(value: object) -> tuple[Tracker, _Build]:
             raise ImproperlyConfigured(describe(error)) from error
         chosen = tracker.settings
         # A should_track rule may read any header; otherwise only those the core reads are copied.
-        build = _Build(None if chosen.should_track else environ_keys(chosen.ip_headers))
+        build = _Build(None if chosen.should_track else environ_keys(chosen.forwarding_headers))
         if len(_trackers) >= _KEEP:
             _, old, _ = _trackers.pop(next(iter(_trackers)))
             # Deliver what the old tracker holds without making this request wait.
