@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from sys import intern
 from typing import Any
 from urllib.parse import parse_qs, quote
@@ -102,6 +102,9 @@ class Extractor:
         self._origins: dict[tuple[str, str], str] = {}
         self._last: tuple[object, _Visitor] = (None, _Visitor(False, None, {}))
         self._ip = IPResolver(settings.proxy_networks(), settings.preset(), settings.proxy_only)
+        #: Called with each record's address, peer and whether forwarding headers came (set by
+        #: the Tracker: see :class:`~pirsch_middleware.address.AddressCheck`).
+        self.check_address: Callable[[str, str | None, bool], None] | None = None
         self._is_bot = bot_matcher() if settings.exclude_bots else None
         self._respect_dnt = settings.respect_dnt
         self._should_track = settings.should_track
@@ -126,6 +129,11 @@ class Extractor:
         self._glob = re.compile("|".join(other)).match if other else None
         regexes = [p for p in settings.exclude_paths if isinstance(p, re.Pattern)]
         self._regexes = tuple(r.search for r in regexes)
+
+    @property
+    def resolver(self) -> IPResolver:
+        """How visitor addresses are resolved."""
+        return self._ip
 
     def request_skip(self, request: RequestData) -> str | None:
         """Why this request is no page view, judged before the app answers; ``None`` if it is."""
@@ -304,6 +312,9 @@ class Extractor:
         url = self._url(scheme, host, path, query, peer, proto, forwarded_host)
         if url is None:
             return "bad_host"
+        if self.check_address is not None:
+            forwarding = x_forwarded_for or forwarded or x_real_ip or cf_connecting_ip
+            self.check_address(ip, peer, bool(forwarding))
         return cls(  # type: ignore[no-any-return]
             ip=ip,
             time=time,

@@ -9,7 +9,7 @@ from functools import lru_cache
 from .proxies import Preset
 from .settings import Network
 
-__all__ = ["IPResolver", "parse_ip"]
+__all__ = ["IPResolver", "is_internal", "parse_ip"]
 
 
 # Longer than any address with brackets, port and zone: garbage, and never cached.
@@ -45,6 +45,26 @@ def _parse_ip(value: str) -> str | None:
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         return str(address.ipv4_mapped)
     return str(address)
+
+
+# Private (RFC 1918, RFC 4193), shared (RFC 6598), loopback, link-local and unspecified: where
+# no visitor on the internet comes from. (ipaddress's is_private also counts the documentation
+# ranges, which are public as far as a proxy setup is concerned.)
+_INTERNAL = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "127.0.0.0/8",
+        "169.254.0.0/16", "0.0.0.0/32", "fc00::/7", "::1/128", "fe80::/10", "::/128",
+    )
+)  # fmt: skip
+
+
+@lru_cache(maxsize=4096)
+def is_internal(address: str) -> bool:
+    """Whether a normalised address (see :func:`parse_ip`) is private, shared, loopback or
+    link-local: never a visitor on the internet, and what Pirsch cannot tell apart or drops."""
+    ip = ipaddress.ip_address(address)
+    return any(ip.version == n.version and ip in n for n in _INTERNAL)
 
 
 def _forwarded_for(value: str) -> list[str]:
