@@ -25,7 +25,6 @@ from .request import RequestData
 from .settings import (
     DEFAULT_DOWNLOAD_EXTENSIONS,
     DEFAULT_EXCLUDE_PATHS,
-    DEFAULT_IP_HEADERS,
     DEFAULT_PARTIAL_HEADERS,
     DEFAULT_TRUSTED_PROXIES,
     Settings,
@@ -36,7 +35,6 @@ from .tracker import Tracker
 __all__ = [
     "DEFAULT_DOWNLOAD_EXTENSIONS",
     "DEFAULT_EXCLUDE_PATHS",
-    "DEFAULT_IP_HEADERS",
     "DEFAULT_PARTIAL_HEADERS",
     "DEFAULT_TRUSTED_PROXIES",
     "SKIP_REASONS",

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from contextlib import suppress
 from sys import intern
 from typing import Any
-from urllib.parse import parse_qs, quote
+from urllib.parse import parse_qs, quote, quote_from_bytes
+
+import idna
 
 from .bots import bad_user_agent, bot_matcher
 from .ip import IPResolver
 from .pageview import DOWNLOAD_EVENT, NOT_FOUND_EVENT, RULES, NavigationRules
 from .records import MAX_TITLE, Event, Hit, Session
-from .request import RequestData
+from .request import PATH_SAFE, RequestData
 from .settings import Settings
 
 __all__ = ["SKIP_REASONS", "Extractor"]
@@ -26,8 +29,13 @@ SKIP_REASONS = (*(rule.reason for rule in RULES), "invalid", "disabled")
 
 _PREFETCH_HEADERS = ("x-moz", "x-purpose", "purpose", "sec-purpose", "x-sec-purpose")
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
-_SAFE_PATH = re.compile(r"[A-Za-z0-9/:@!$&'()*+,;=\-._~%]*\Z")
+_SAFE_PATH = re.compile(r"[A-Za-z0-9/:@!$&'()*+,;=\-._~%\[\]\\^|]*\Z")
+# A browser escapes in a query only what the WHATWG URL standard's query percent-encode set
+# names (space " # < > ' and controls) and what is not ASCII.
+_SAFE_QUERY = re.compile(r"[!$%&()*+,\-./0-9:;=?@A-Z\[\\\]^_`a-z{|}~]*\Z")
+_QUERY_SAFE = "!$%&()*+,-./:;=?@[\\]^_`{|}~"
 _HOST = re.compile(r"(?:[A-Za-z0-9_\-.]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?\Z")
+_DEFAULT_PORTS = {"http": ":80", "https": ":443"}
 _CLIENT_HINTS = (
     ("sec_ch_ua", "sec-ch-ua"),
     ("sec_ch_ua_mobile", "sec-ch-ua-mobile"),
@@ -90,7 +98,10 @@ class Extractor:
         self._visitors: dict[tuple[str | None, ...], _Visitor] = {}
         self._origins: dict[tuple[str, str], str] = {}
         self._last: tuple[object, _Visitor] = (None, _Visitor(False, None, {}))
-        self._ip = IPResolver(settings.proxy_networks(), settings.ip_headers)
+        self._ip = IPResolver(settings.proxy_networks(), settings.preset(), settings.proxy_only)
+        #: Called with each record's address, peer and whether forwarding headers came (set by
+        #: the Tracker: see :class:`~pirsch_middleware.address.AddressCheck`).
+        self.check_address: Callable[[str, str | None, bool], None] | None = None
         self._is_bot = bot_matcher() if settings.exclude_bots else None
         self._navigation = NavigationRules(
             tuple(settings.partial_headers),
@@ -126,6 +137,11 @@ class Extractor:
         self._glob = re.compile("|".join(other)).match if other else None
         regexes = [p for p in settings.exclude_paths if isinstance(p, re.Pattern)]
         self._regexes = tuple(r.search for r in regexes)
+
+    @property
+    def resolver(self) -> IPResolver:
+        """How visitor addresses are resolved."""
+        return self._ip
 
     def request_skip(self, request: RequestData) -> str | None:
         """Why this request is no page view, judged before the app answers; ``None`` if it is."""
@@ -326,7 +342,8 @@ class Extractor:
             referer = intern(referer if len(referer) <= 2048 else referer[:2048])
         return (
             cls, ip, time, self._visitor(headers), request.scheme, intern(request.host),
-            request.path, request.query, request.peer, referer, get("x-forwarded-proto"),
+            request.path if request.raw_path is None else request.raw_path, request.query,
+            request.peer, referer, get("x-forwarded-proto"),
             get("x-forwarded-host"), get("cf-connecting-ip"), get("x-forwarded-for"),
             get("forwarded"), get("x-real-ip"), title, tags, screen_width, screen_height, extra,
         )  # fmt: skip
@@ -341,6 +358,9 @@ class Extractor:
         url = self._url(scheme, host, path, query, peer, proto, forwarded_host)
         if url is None:
             return "bad_host"
+        if self.check_address is not None:
+            forwarding = x_forwarded_for or forwarded or x_real_ip or cf_connecting_ip
+            self.check_address(ip, peer, bool(forwarding))
         return cls(  # type: ignore[no-any-return]
             ip=ip,
             time=time,
@@ -364,12 +384,14 @@ class Extractor:
         self,
         scheme: str,
         host: str,
-        path: str,
+        path: str | bytes,
         query: str,
         peer: str | None,
         proto: str | None,
         forwarded_host: str | None,
     ) -> str | None:
+        """``location.href`` of the page: ``path`` as the client sent it (bytes) or decoded
+        (str), both escaped as a browser would; the query as received, escaped likewise."""
         # A proxy's view of scheme and host counts only from a trusted proxy.
         if (proto or forwarded_host) and self._ip.trusts(peer):
             if proto:
@@ -385,19 +407,50 @@ class Extractor:
             origin = self._origins[scheme, host] = _origin(scheme, host)
         if not origin:
             return None
-        path = path or "/"
-        if not _SAFE_PATH.match(path):
-            path = quote(path, safe="/:@!$&'()*+,;=-._~%", errors="replace")
+        if isinstance(path, bytes):
+            path = quote_from_bytes(path or b"/", safe=PATH_SAFE)
+        else:
+            path = path or "/"
+            if not _SAFE_PATH.match(path):
+                path = quote(path, safe=PATH_SAFE, errors="replace")
+        if query and not _SAFE_QUERY.match(query):
+            query = quote_from_bytes(_bytes(query), safe=_QUERY_SAFE)
         url = f"{origin}{path}?{query}" if query else f"{origin}{path}"
         return url if len(url) <= _MAX_URL else url[:_MAX_URL]
 
 
+def _bytes(text: str) -> bytes:
+    """What the client sent, from text decoded as latin-1 (PEP 3333, ASGI headers), or as UTF-8
+    where a framework did so."""
+    try:
+        return text.encode("latin-1")
+    except UnicodeError:
+        return text.encode("utf-8", "replace")
+
+
 def _origin(scheme: str, host: str) -> str:
-    """``scheme://host`` of a URL, or ``""`` when the host cannot be part of one."""
+    """``scheme://host`` as a browser serialises it: host in lower case, an internationalised
+    name in its ASCII (IDNA) form, the scheme's default port dropped; ``""`` when the host cannot
+    be part of a URL."""
     scheme = scheme.lower()
     if scheme not in ("http", "https"):
         scheme = "http"
-    return f"{scheme}://{host.lower()}" if _HOST.match(host) else ""
+    if not host.isascii():
+        name, colon, port = host.rpartition(":") if "]" not in host else (host, "", "")
+        if not colon or not port.isdigit():
+            name, colon, port = host, "", ""
+        with suppress(UnicodeError):  # UTF-8 a server decoded as latin-1, or a framework's text
+            name = _bytes(name).decode("utf-8")
+        try:
+            host = idna.encode(name, uts46=True).decode("ascii") + colon + port
+        except (UnicodeError, idna.IDNAError):
+            return ""
+    if not _HOST.match(host):
+        return ""
+    host = host.lower()
+    if host.endswith(_DEFAULT_PORTS[scheme]):
+        host = host[: -len(_DEFAULT_PORTS[scheme])]
+    return f"{scheme}://{host}"
 
 
 def _referrer(query: str, header: str | None) -> str | None:

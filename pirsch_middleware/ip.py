@@ -6,9 +6,10 @@ import ipaddress
 from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 
+from .proxies import Preset
 from .settings import Network
 
-__all__ = ["IPResolver", "parse_ip"]
+__all__ = ["IPResolver", "is_internal", "parse_ip"]
 
 
 # Longer than any address with brackets, port and zone: garbage, and never cached.
@@ -46,6 +47,26 @@ def _parse_ip(value: str) -> str | None:
     return str(address)
 
 
+# Private (RFC 1918, RFC 4193), shared (RFC 6598), loopback, link-local and unspecified: where
+# no visitor on the internet comes from. (ipaddress's is_private also counts the documentation
+# ranges, which are public as far as a proxy setup is concerned.)
+_INTERNAL = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "127.0.0.0/8",
+        "169.254.0.0/16", "0.0.0.0/32", "fc00::/7", "::1/128", "fe80::/10", "::/128",
+    )
+)  # fmt: skip
+
+
+@lru_cache(maxsize=4096)
+def is_internal(address: str) -> bool:
+    """Whether a normalised address (see :func:`parse_ip`) is private, shared, loopback or
+    link-local: never a visitor on the internet, and what Pirsch cannot tell apart or drops."""
+    ip = ipaddress.ip_address(address)
+    return any(ip.version == n.version and ip in n for n in _INTERNAL)
+
+
 def _forwarded_for(value: str) -> list[str]:
     """The ``for=`` value of every element of a ``Forwarded`` header (RFC 7239)."""
     result = []
@@ -61,54 +82,101 @@ def _forwarded_for(value: str) -> list[str]:
 
 
 class IPResolver:
-    """Resolves the visitor's address from a request's peer and headers.
+    """Resolves the visitor's address from a request's peer and the one header ``preset`` reads.
 
-    Forwarding headers count only when the peer is a trusted proxy or has no IP address (a Unix
-    socket). Each header in ``headers`` order is walked from the right, past trusted
-    proxies, to the first address that is not one; a header holding garbage is passed over.
+    The header counts only when the peer may set it: a trusted proxy, no IP address at all (a
+    Unix socket), any peer with ``only``, or, for a platform with published ``edges``, a peer in
+    them (or a trusted proxy whose recorded hop is). A list header is walked from the right past
+    trusted proxies and the platform's own entries; a header holding garbage, or none, leaves the
+    peer. No other header is ever read: one the proxies in front do not write is the visitor's.
     """
 
-    def __init__(self, trusted: Sequence[Network], headers: Sequence[str]) -> None:
-        self._headers = tuple(h.lower() for h in headers)
-        networks = tuple(trusted)
+    def __init__(self, trusted: Sequence[Network], preset: Preset, only: bool = False) -> None:
+        self._header = preset.header
+        self._hops = preset.hops
+        self._only = only or preset.only
+        edges = tuple(ipaddress.ip_network(n) for n in preset.edges)
+        ours = tuple(trusted)
+        everyone = ours + edges
 
-        @lru_cache(maxsize=4096)
-        def is_trusted(address: str) -> bool:
-            ip = ipaddress.ip_address(address)
-            return any(ip.version == n.version and ip in n for n in networks)
+        def matcher(networks: tuple[Network, ...]) -> Callable[[str], bool]:
+            @lru_cache(maxsize=4096)
+            def within(address: str) -> bool:
+                ip = ipaddress.ip_address(address)
+                return any(ip.version == n.version and ip in n for n in networks)
 
-        self.is_trusted: Callable[[str], bool] = is_trusted
+            return within
+
+        self.is_trusted: Callable[[str], bool] = matcher(ours)
+        self._is_edge = matcher(edges) if edges else None
+        # Entries a trusted hop may have written: our proxies' and the platform's own.
+        self._is_hop = matcher(everyone)
+
+    @property
+    def header(self) -> str:
+        """The header read, lower case (``""`` for none)."""
+        return self._header
 
     def trusts(self, peer: str | None) -> bool:
-        """Whether a peer may set forwarding headers: a trusted proxy, or no address at all
-        (a Unix socket, a test client), which only a local process can be."""
+        """Whether a peer may set forwarding headers: a trusted proxy, no address at all (a Unix
+        socket, a test client), which only a local process can be, or any peer with ``only``."""
+        if self._only:
+            return True
         address = parse_ip(peer) if peer else None
-        return address is None or self.is_trusted(address)
+        return (
+            address is None
+            or self.is_trusted(address)
+            or (self._is_edge is not None and self._is_edge(address))
+        )
 
     def resolve(self, peer: str | None, headers: Mapping[str, str]) -> str | None:
-        """The visitor's address, or ``None`` when neither peer nor headers name one."""
+        """The visitor's address, or ``None`` when neither peer nor header names one."""
         address = parse_ip(peer) if peer else None
-        if address is not None and not self.is_trusted(address):
+        if not self._header:
             return address
-        for name in self._headers:
-            value = headers.get(name)
-            if value:
-                value = value[-_MAX_HEADER:]
-                found = self._walk(
-                    _forwarded_for(value) if name == "forwarded" else value.split(",")
-                )
-                if found is not None:
-                    return found
-        return address
+        edge = self._is_edge
+        if not self._only and not (edge is not None and address and edge(address)):
+            if address is not None and not self.is_trusted(address):
+                return address
+            if edge is not None:
+                # Our own proxy in front of the platform: believe the platform's header only
+                # when the hop our proxy recorded is one of the platform's edges.
+                hop = self._walk(headers.get("x-forwarded-for"), 1, self.is_trusted)
+                if hop is None or not edge(hop):
+                    return hop or address
+        found = self._walk(headers.get(self._header), self._hops, self._is_hop, self._header)
+        return address if found is None else found
 
-    def _walk(self, entries: list[str]) -> str | None:
-        leftmost = None
+    def _walk(
+        self, value: str | None, hops: int, is_hop: Callable[[str], bool], name: str = ""
+    ) -> str | None:
+        """The visitor's entry of a list header: from the right, past the hops we trust, past
+        the platform's ``hops - 1`` own entries after the visitor's, past trusted hops again.
+        ``None`` for garbage, or too few entries."""
+        if not value:
+            return None
+        value = value[-_MAX_HEADER:]
+        entries = _forwarded_for(value) if name == "forwarded" else value.split(",")
+        addresses = []
         for entry in reversed(entries):
             address = parse_ip(entry) if entry else None
             if address is None:
-                return None
-            if not self.is_trusted(address):
-                return address
-            leftmost = address
-        # Every hop is a proxy of ours: the first one is the visitor, inside our own network.
-        return leftmost
+                break
+            addresses.append(address)
+        else:
+            address = ""  # the whole header was read
+        i, n = 0, len(addresses)
+        while i < n and is_hop(addresses[i]):
+            i += 1
+        if hops > 1:
+            i += hops - 1
+            if i >= n:
+                return None  # fewer entries than the platform writes, or garbage among them
+            while i < n and is_hop(addresses[i]):
+                i += 1
+        if i < n:
+            return addresses[i]
+        if address is None or not addresses:
+            return None  # garbage where the visitor's entry should be
+        # Every entry is a hop we trust: the first is the visitor, inside our own network.
+        return addresses[-1]

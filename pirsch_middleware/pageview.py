@@ -114,7 +114,7 @@ RULES: tuple[Rule, ...] = (
         "a crawler, link previewer, HTTP library, health check or uptime monitor",
     ),
     Rule("should_track", "your rule", "off", "should_track", "your own rule said no"),
-    Rule("no_ip", "the peer, `ip_headers`", "on", "-", "no visitor address to send"),
+    Rule("no_ip", "the peer, the `proxy` header", "on", "-", "no visitor address to send"),
     Rule("bad_host", "`Host`", "on", "-", "a host that cannot be part of a URL"),
     Rule("before_send", "the record", "off", "before_send", "your hook dropped it"),
     Rule(

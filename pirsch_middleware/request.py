@@ -5,23 +5,32 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote, quote_from_bytes
 
 __all__ = [
     "HEADERS_READ",
+    "PATH_SAFE",
     "RequestData",
     "asgi_names",
     "asgi_path",
+    "asgi_raw_path",
     "asgi_request",
     "environ_keys",
     "environ_path",
+    "environ_raw_path",
     "environ_request",
     "header_names",
     "join_headers",
 ]
 
-#: The request headers the core reads: :attr:`RequestData.headers` carries these plus the configured
-#: ``ip_headers`` and ``partial_headers`` (every header when a ``should_track`` rule is set, since
-#: it may read any).
+# What a browser leaves unescaped in a path besides letters, digits and "_.-~": all printable
+# ASCII but the WHATWG URL standard's path percent-encode set (space " # < > ? ` { }); "%" too,
+# so escapes the client sent stay as sent.
+PATH_SAFE = "/:@!$&'()*+,;=%[]\\^|"
+
+#: The request headers the core reads: :attr:`RequestData.headers` carries these plus the header
+#: the chosen ``proxy`` reads and the ``partial_headers`` (every header when a ``should_track`` rule
+#: is set: it may read any).
 HEADERS_READ: tuple[str, ...] = (
     "user-agent",
     "accept-language",
@@ -68,8 +77,11 @@ class RequestData:
     """One HTTP request as the core sees it, whatever the framework.
 
     ``headers`` maps lower-case names to values, repeated headers joined with ``", "``;
-    ``path`` is the decoded path without the query; ``query`` is the raw query string without
-    ``?``; ``peer`` is the address of the connected client (``None`` when unknown, as ASGI allows).
+    ``path`` is the decoded path without the query (what ``exclude_paths`` match); ``query`` is
+    the raw query string without ``?`` (its bytes as latin-1, as PEP 3333 has it); ``peer`` is
+    the address of the connected client (``None`` when unknown, as ASGI allows); ``raw_path`` is
+    the path as the client sent it, bytes with escapes such as ``%2F`` kept, mount prefix
+    included (``None`` when unknown: the URL then escapes ``path``).
     """
 
     method: str
@@ -79,6 +91,7 @@ class RequestData:
     query: str = ""
     peer: str | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
+    raw_path: bytes | None = None
 
 
 def join_headers(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
@@ -94,8 +107,8 @@ def join_headers(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
 
 
 def header_names(extra_headers: Iterable[str] = ()) -> tuple[str, ...]:
-    """:data:`HEADERS_READ` plus ``extra_headers`` (the configured ``ip_headers`` and
-    ``partial_headers``), lower-case."""
+    """:data:`HEADERS_READ` plus ``extra_headers`` (what the chosen ``proxy`` and
+    ``partial_headers`` read), lower-case."""
     return tuple(dict.fromkeys([*HEADERS_READ, *(h.lower() for h in extra_headers)]))
 
 
@@ -116,6 +129,41 @@ def environ_path(environ: Mapping[str, Any]) -> str:
         return raw.encode("latin-1").decode("utf-8")
     except UnicodeError:
         return raw.encode("latin-1", "replace").decode("utf-8", "replace")
+
+
+def environ_raw_path(environ: Mapping[str, Any]) -> bytes:
+    """The path of a WSGI request as the client sent it, ``SCRIPT_NAME`` included.
+
+    From ``REQUEST_URI`` or ``RAW_URI`` (gunicorn, uWSGI, Werkzeug, mod_wsgi set them), else from
+    ``SCRIPT_NAME`` and ``PATH_INFO`` (already decoded: ``%2F`` cannot be told from ``/``).
+    """
+    script = str(environ.get("SCRIPT_NAME", ""))
+    target = environ.get("REQUEST_URI") or environ.get("RAW_URI")
+    if isinstance(target, str) and target:
+        path = target.partition("?")[0].partition("#")[0]
+        if not path.startswith("/"):  # absolute form: http://host/path
+            rest = path.partition("://")[2]
+            path = "/" + rest.partition("/")[2] if rest else "/"
+        try:
+            return _with_root(path.encode("latin-1"), script)
+        except UnicodeError:
+            pass
+    try:
+        raw = f"{script}{environ.get('PATH_INFO', '')}".encode("latin-1")
+    except UnicodeError:
+        raw = f"{script}{environ.get('PATH_INFO', '')}".encode("utf-8", "replace")
+    return quote_from_bytes(raw, safe=PATH_SAFE).encode("ascii")
+
+
+def _with_root(raw: bytes, root: str) -> bytes:
+    """``raw`` with the mount prefix ``root`` in front, unless it starts with it already: by
+    whole segments (``/app`` is no prefix of ``/apple``)."""
+    if not root or root == "/":
+        return raw
+    prefix = quote(root.rstrip("/"), safe=PATH_SAFE).encode("ascii")
+    if raw == prefix or raw.startswith(prefix + b"/"):
+        return raw
+    return prefix + raw
 
 
 def environ_request(
@@ -159,6 +207,7 @@ def environ_request(
         str(get("QUERY_STRING", "")),
         get("REMOTE_ADDR") or None,
         headers,
+        environ_raw_path(environ),
     )
 
 
@@ -170,8 +219,10 @@ def asgi_path(scope: Mapping[str, Any]) -> str:
     """
     path: str = scope.get("path") or "/"
     root = scope.get("root_path")
-    if root and not path.startswith(root):
-        path = root.rstrip("/") + path
+    if root and root != "/":
+        root = root.rstrip("/")
+        if not (path == root or path.startswith(root + "/")):
+            path = root + path
     return path
 
 
@@ -229,4 +280,15 @@ def _asgi_data(scope: Mapping[str, Any], path: str | None, headers: dict[str, st
         query.decode("latin-1"),
         client[0] if client else None,
         headers,
+        asgi_raw_path(scope),
     )
+
+
+def asgi_raw_path(scope: Mapping[str, Any]) -> bytes | None:
+    """The path of an ASGI request as the client sent it (``raw_path``), ``root_path`` included
+    once; ``None`` when the server gives no ``raw_path`` (the spec allows it)."""
+    raw = scope.get("raw_path")
+    if not isinstance(raw, bytes):
+        return None
+    root = scope.get("root_path")
+    return _with_root(raw, root) if root else raw

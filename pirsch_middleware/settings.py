@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 from .errors import ConfigurationError
 from .pageview import DEFAULT_DOWNLOAD_EXTENSIONS, DEFAULT_PARTIAL_HEADERS
+from .proxies import PRESETS, Preset
 
 if TYPE_CHECKING:
     from .records import Record
@@ -22,7 +23,6 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_DOWNLOAD_EXTENSIONS",
     "DEFAULT_EXCLUDE_PATHS",
-    "DEFAULT_IP_HEADERS",
     "DEFAULT_PARTIAL_HEADERS",
     "DEFAULT_TRUSTED_PROXIES",
     "Network",
@@ -42,15 +42,6 @@ DEFAULT_TRUSTED_PROXIES: tuple[str, ...] = (
     "172.16.0.0/12",
     "192.168.0.0/16",
     "fc00::/7",
-)
-
-#: The headers that may carry the visitor's address, in the order Pirsch's own server reads them.
-DEFAULT_IP_HEADERS: tuple[str, ...] = (
-    "CF-Connecting-IP",
-    "True-Client-IP",
-    "X-Forwarded-For",
-    "Forwarded",
-    "X-Real-IP",
 )
 
 #: Paths that are never page views. Globs; a pattern ending in "/" matches everything below it.
@@ -84,6 +75,7 @@ _ENV = {
     "client_secret": "PIRSCH_CLIENT_SECRET",
     "base_url": "PIRSCH_BASE_URL",
     "trusted_proxies": "PIRSCH_TRUSTED_PROXIES",
+    "proxy": "PIRSCH_PROXY",
 }
 _SECRETS = frozenset({"access_key", "client_secret"})
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
@@ -100,7 +92,10 @@ class SettingsOptions(TypedDict, total=False):
     timeout: float
     enabled: bool
     trusted_proxies: Sequence[str | Network]
-    ip_headers: Sequence[str]
+    proxy: str
+    proxy_header: str | None
+    proxy_hops: int
+    proxy_only: bool
     respect_dnt: bool
     exclude_paths: Sequence[str | re.Pattern[str]]
     exclude_bots: bool
@@ -143,7 +138,10 @@ class Settings:
     timeout: float = 5.0
     enabled: bool = True
     trusted_proxies: Sequence[str | Network] = DEFAULT_TRUSTED_PROXIES
-    ip_headers: Sequence[str] = DEFAULT_IP_HEADERS
+    proxy: str = "reverse_proxy"
+    proxy_header: str | None = None
+    proxy_hops: int = 1
+    proxy_only: bool = False
     respect_dnt: bool = True
     exclude_paths: Sequence[str | re.Pattern[str]] = DEFAULT_EXCLUDE_PATHS
     exclude_bots: bool = True
@@ -195,6 +193,7 @@ class Settings:
             "disable_bot_filter",
             "read_title",
             "sync",
+            "proxy_only",
         ):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigurationError(name, "True or False", getattr(self, name))
@@ -207,9 +206,12 @@ class Settings:
             # A comma-separated list; an empty value trusts no proxy.
             set_("trusted_proxies", tuple(p.strip() for p in proxies.split(",") if p.strip()))
         set_("trusted_proxies", tuple(str(n) for n in self.proxy_networks()))
-        set_("ip_headers", _check_headers("ip_headers", self.ip_headers))
         set_("partial_headers", _check_headers("partial_headers", self.partial_headers))
         set_("download_extensions", _check_extensions(self.download_extensions))
+        if self.proxy == "reverse_proxy" and env.get(_ENV["proxy"]):
+            set_("proxy", env[_ENV["proxy"]].strip())
+        set_("proxy_hops", _integer("proxy_hops", self.proxy_hops, 1, 10))
+        self.preset()
         set_("exclude_paths", _check_excludes(self.exclude_paths))
 
     def _set(self, name: str, value: object) -> None:
@@ -253,6 +255,32 @@ class Settings:
             return "access_key"
         return "oauth" if self.client_id else "none"
 
+    def preset(self) -> Preset:
+        """What ``proxy`` names (with ``proxy_header`` and ``proxy_hops`` for ``"custom"``);
+        :class:`ConfigurationError` for a name that is no preset."""
+        if self.proxy == "custom":
+            header = self.proxy_header
+            if not isinstance(header, str) or not _HEADER_NAME.match(header):
+                raise ConfigurationError(
+                    "proxy_header", "a header name such as 'X-Real-IP' with proxy='custom'", header
+                )
+            return Preset(header.lower(), self.proxy_hops)
+        preset = PRESETS.get(self.proxy) if isinstance(self.proxy, str) else None
+        if preset is None:
+            names = ", ".join(repr(name) for name in (*PRESETS, "custom"))
+            raise ConfigurationError("proxy", f"one of {names}", self.proxy)
+        if self.proxy_header is not None:
+            raise ConfigurationError(
+                "proxy_header", "None unless proxy='custom'", self.proxy_header
+            )
+        return preset
+
+    @property
+    def forwarding_headers(self) -> tuple[str, ...]:
+        """The header the chosen ``proxy`` reads, for the adapters to copy (none for ``"none"``)."""
+        header = self.preset().header
+        return (header,) if header else ()
+
     def proxy_networks(self) -> tuple[Network, ...]:
         """``trusted_proxies`` parsed into networks."""
         value: Any = self.trusted_proxies
@@ -263,17 +291,26 @@ class Settings:
         networks = []
         for item in value:
             try:
-                networks.append(ipaddress.ip_network(item, strict=False))
+                network = ipaddress.ip_network(item)
             except (TypeError, ValueError):
+                # Host bits set ("10.0.0.1/8") are a typo as often as not: say so, not guess.
                 raise ConfigurationError(
-                    "trusted_proxies", "CIDR networks such as '10.0.0.0/8' or '::1'", item
+                    "trusted_proxies",
+                    "CIDR networks without host bits, such as '10.0.0.0/8' or '::1'",
+                    item,
                 ) from None
+            if isinstance(network, ipaddress.IPv6Network) and network.prefixlen >= 96:
+                mapped = network.network_address.ipv4_mapped
+                if mapped is not None:
+                    # Addresses are compared as IPv4 once mapped (ip.parse_ip): so are networks.
+                    network = ipaddress.IPv4Network((mapped, network.prefixlen - 96))
+            networks.append(network)
         return tuple(networks)
 
     def extra_headers(self) -> tuple[str, ...]:
         """The configured request headers the core reads beyond ``HEADERS_READ``:
-        ``ip_headers`` and ``partial_headers``."""
-        return (*self.ip_headers, *self.partial_headers)
+        the header the chosen ``proxy`` reads and ``partial_headers``."""
+        return (*self.forwarding_headers, *self.partial_headers)
 
     @classmethod
     def option_names(cls) -> frozenset[str]:

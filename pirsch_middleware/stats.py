@@ -18,7 +18,8 @@ class Stats:
 
     ``queued``: records accepted into the queue; ``pending``: still waiting in it; ``sent``:
     accepted by the API; ``retried``: delivery attempts repeated; ``dropped`` and ``skipped``:
-    counts by reason (see the README for the reasons).
+    counts by reason (see the README for the reasons); ``address_warnings``: records sent with
+    an address that is likely wrong, by kind (``untrusted_proxy``, ``internal_ip``).
     """
 
     queued: int = 0
@@ -27,6 +28,7 @@ class Stats:
     retried: int = 0
     dropped: dict[str, int] = field(default_factory=dict)
     skipped: dict[str, int] = field(default_factory=dict)
+    address_warnings: dict[str, int] = field(default_factory=dict)
 
 
 class Counts:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import httpx
 
 from ._sink import active_sink
+from .address import AddressCheck
 from .client import PirschClient
 from .extract import _NO_EXTRA, Draft, Extractor
 from .records import Event, Hit, Record, check_meta, check_tags
@@ -49,6 +50,8 @@ class Tracker:
         self._extractor = Extractor(settings)
         self._skipped = Counts()
         self._log = RateLimitedLog(REPORT_INTERVAL)
+        self._address_check = AddressCheck(self._extractor.resolver, self._log)
+        self._extractor.check_address = self._address_check
         self._before_send = settings.before_send
         self._enabled = settings.enabled
         factory = None
@@ -240,7 +243,8 @@ class Tracker:
         return self._sender.close(self.settings.shutdown_timeout if timeout is None else timeout)
 
     def stats(self) -> Stats:
-        """The counters: queued, pending, sent, retried, dropped and skipped by reason."""
+        """The counters: queued, pending, sent, retried, dropped and skipped by reason, and
+        records sent with a likely wrong address (``address_warnings``)."""
         sender = self._sender.stats()
         return Stats(
             queued=sender.queued,
@@ -249,6 +253,7 @@ class Tracker:
             retried=sender.retried,
             dropped=sender.dropped,
             skipped=self._skipped.snapshot(),
+            address_warnings=self._address_check.snapshot(),
         )
 
     def _visitor_ok(self, request: RequestData) -> bool:

@@ -53,7 +53,7 @@ REQUESTS = st.builds(
 # Log-only (no credentials), with room for every example, so it never reports drops into
 # another test's captured log.
 TRACKER = Tracker(make_settings(max_queue_size=1_000_000))
-RESOLVER = IPResolver(make_settings().proxy_networks(), make_settings().ip_headers)
+RESOLVER = IPResolver(make_settings().proxy_networks(), make_settings().preset())
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])

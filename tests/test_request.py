@@ -189,6 +189,6 @@ def test_the_core_reads_no_header_outside_headers_read() -> None:
     assert not isinstance(extractor.hit(request, 0.0), str)
     assert not isinstance(extractor.event(request, 0.0, "e"), str)
     assert not isinstance(extractor.session(request, 0.0), str)
-    ip_headers = {h.lower() for h in Settings(environ={}).ip_headers}
+    ip_headers = set(Settings(environ={}).forwarding_headers)
     assert headers.read, "the recording mapping saw no reads"
     assert headers.read <= set(HEADERS_READ) | ip_headers

@@ -61,7 +61,13 @@ def test_access_key_given_as_client_secret_is_taken_as_access_key() -> None:
         ({"respect_dnt": "yes"}, "respect_dnt", "True or False"),
         ({"base_url": "api.pirsch.io"}, "base_url", "http(s) URL"),
         ({"trusted_proxies": ["10.0.0.0/33"]}, "trusted_proxies", "CIDR"),
-        ({"ip_headers": ["X Forwarded"]}, "ip_headers", "header names"),
+        ({"trusted_proxies": ["10.0.0.1/8"]}, "trusted_proxies", "without host bits"),
+        ({"proxy": "nginx"}, "proxy", "'reverse_proxy', 'forwarded', 'cloudflare'"),
+        ({"proxy": "custom"}, "proxy_header", "with proxy='custom'"),
+        ({"proxy": "custom", "proxy_header": "X Real"}, "proxy_header", "a header name"),
+        ({"proxy_header": "X-Real-IP"}, "proxy_header", "None unless proxy='custom'"),
+        ({"proxy": "custom", "proxy_header": "X-Real-IP", "proxy_hops": 0}, "proxy_hops", "1 to"),
+        ({"proxy_only": 1}, "proxy_only", "True or False"),
         ({"exclude_paths": "/admin/*"}, "exclude_paths", "a list"),
         ({"exclude_paths": ["re:("]}, "exclude_paths", "regular expression"),
         ({"before_send": 42}, "before_send", "callable"),
@@ -109,6 +115,18 @@ def test_repr_hides_secrets() -> None:
 def test_trusted_proxies_accept_a_comma_separated_string() -> None:
     s = Settings(trusted_proxies="10.1.0.0/16, 2001:db8::/32", environ={})
     assert s.trusted_proxies == ("10.1.0.0/16", "2001:db8::/32")
+
+
+def test_ipv4_mapped_trusted_network_is_compared_as_ipv4() -> None:
+    s = Settings(trusted_proxies=["::ffff:10.0.0.0/104", "::ffff:192.0.2.7"], environ={})
+    assert s.trusted_proxies == ("10.0.0.0/8", "192.0.2.7/32")
+
+
+def test_proxy_is_read_from_the_environment_when_not_given() -> None:
+    assert Settings(environ={"PIRSCH_PROXY": "cloudflare"}).proxy == "cloudflare"
+    assert Settings(proxy="heroku", environ={"PIRSCH_PROXY": "cloudflare"}).proxy == "heroku"
+    with pytest.raises(ConfigurationError, match=r"^proxy: expected"):
+        Settings(environ={"PIRSCH_PROXY": "ngnix"})
 
 
 def test_regex_excludes_are_compiled() -> None:

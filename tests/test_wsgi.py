@@ -262,10 +262,8 @@ def test_tracking_failures_never_reach_the_app(
     assert "tracking failed" in caplog.text
 
 
-def test_configured_ip_header_is_read_from_the_environ(
-    api: FakePirschAPI, make_tracker: Any
-) -> None:
-    tracker = make_tracker(api, sync=True, ip_headers=["Fly-Client-IP"])
+def test_preset_header_is_read_from_the_environ(api: FakePirschAPI, make_tracker: Any) -> None:
+    tracker = make_tracker(api, sync=True, proxy="fly")
 
     def app(environ: Any, start_response: Any) -> list[bytes]:
         start_response("200 OK", [("Content-Type", "text/html")])

@@ -13,7 +13,12 @@ from django.core.exceptions import ImproperlyConfigured
 from pirsch_middleware.context import RequestContext, _current, report_error
 from pirsch_middleware.errors import ConfigurationError
 from pirsch_middleware.pageview import merge_accept_ch
-from pirsch_middleware.request import RequestData, environ_keys, environ_request
+from pirsch_middleware.request import (
+    RequestData,
+    asgi_raw_path,
+    environ_keys,
+    environ_request,
+)
 from pirsch_middleware.title import TITLE_WINDOW
 from pirsch_middleware.tracker import Tracker
 
@@ -128,7 +133,17 @@ class _Build:
         self.keys = keys
 
     def __call__(self, request: Any) -> RequestData:
-        return environ_request(request.META, self.keys, path=request.path, scheme=request.scheme)
+        data = environ_request(request.META, self.keys, path=request.path, scheme=request.scheme)
+        scope = getattr(request, "scope", None)
+        if isinstance(scope, dict):
+            # Under ASGI, META holds Django's decoding; the URL wants what the client sent.
+            raw = asgi_raw_path(scope)
+            if raw is not None:
+                data.raw_path = raw
+            query = scope.get("query_string")
+            if isinstance(query, bytes):
+                data.query = query.decode("latin-1")
+        return data
 
 
 def _respond(context: RequestContext, response: Any) -> None:
