@@ -127,6 +127,10 @@ BROWSERS: tuple[tuple[str, str], ...] = (
         "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0",
     ),
     (FIREFOX, "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"),
+    (  # Firefox 110 to 119 froze "rv:" at 109: ESR 115 is still in use (Windows 7 and 8)
+        FIREFOX,
+        "Mozilla/5.0 (Windows NT 6.1; Win64; x64; rv:109.0) Gecko/20100101 Firefox/115.0",
+    ),
     (
         FIREFOX,
         "Mozilla/5.0 (Macintosh; Intel Mac OS X 10.15; rv:132.0) Gecko/20100101 Firefox/132.0",

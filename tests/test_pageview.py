@@ -92,7 +92,7 @@ def test_frames_count_with_track_frames() -> None:
 
 
 def test_every_html_response_counts_without_navigations_only() -> None:
-    for name in ("fetch", "htmx partial", "turbo frame"):
+    for name in ("fetch", "htmx partial", "turbo frame", "iframe"):
         assert skip(sample(name), navigations_only=False) is None, name
 
 
