@@ -10,7 +10,7 @@ import pytest
 
 from pirsch_middleware.testing import FakePirschAPI
 
-from .conftest import CHROME
+from .conftest import BROWSER_HEADERS
 from .test_servers import serve
 
 # Escapes a decoding server would turn into "/" or U+FFFD, and characters a browser leaves alone.
@@ -19,10 +19,10 @@ QUERY = "q=%ED%2F&r=caf%C3%A9&s=a|b^&utm_source=news%20letter"
 
 def get_raw(port: int, target: str) -> bytes:
     """A GET with exactly this request target (an HTTP client library would normalise it)."""
-    request = (
-        f"GET {target} HTTP/1.1\r\nHost: Example.COM:{port}\r\nUser-Agent: {CHROME}\r\n"
-        "Accept-Language: en\r\nConnection: close\r\n\r\n"
-    )
+    # A browser's navigation: its headers, as the page-view rules expect them.
+    headers = {**BROWSER_HEADERS, "accept-encoding": "identity", "connection": "close"}
+    lines = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+    request = f"GET {target} HTTP/1.1\r\nHost: Example.COM:{port}\r\n{lines}\r\n"
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
         sock.sendall(request.encode("ascii"))
         chunks = []
