@@ -85,6 +85,9 @@ def demo(app_name: str = "starlette") -> int:
         print(
             f"\nsent {stats.sent}, dropped {sum(stats.dropped.values())}, skipped {stats.skipped}"
         )
+        if stats.address_warnings:
+            # On loopback every visitor is 127.0.0.1: the warning a misconfigured proxy gives.
+            print(f"address warnings {stats.address_warnings} (see the log line above)")
         if real:
             print("The page views are in your Pirsch dashboard.")
     return 0 if delivered else 1

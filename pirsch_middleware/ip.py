@@ -119,7 +119,10 @@ class IPResolver:
 
     def trusts(self, peer: str | None) -> bool:
         """Whether a peer may set forwarding headers: a trusted proxy, no address at all (a Unix
-        socket, a test client), which only a local process can be, or any peer with ``only``."""
+        socket, a test client), which only a local process can be, or any peer with ``only``.
+        With no header to read (``proxy="none"``) no peer may."""
+        if not self._header:
+            return False
         if self._only:
             return True
         address = parse_ip(peer) if peer else None
@@ -152,31 +155,28 @@ class IPResolver:
     ) -> str | None:
         """The visitor's entry of a list header: from the right, past the hops we trust, past
         the platform's ``hops - 1`` own entries after the visitor's, past trusted hops again.
-        ``None`` for garbage, or too few entries."""
+        ``None`` for garbage where the visitor's entry should be, or too few entries. Reads no
+        further left than it must: the left part is the visitor's to fill."""
         if not value:
             return None
         value = value[-_MAX_HEADER:]
         entries = _forwarded_for(value) if name == "forwarded" else value.split(",")
-        addresses = []
-        for entry in reversed(entries):
-            address = parse_ip(entry) if entry else None
-            if address is None:
+        # Each entry's address, None for garbage; "" once the header is read to its start.
+        found = (parse_ip(entry) if entry else None for entry in reversed(entries))
+        address = next(found, "")
+        leftmost = None
+        skip = hops - 1
+        while True:
+            while address and is_hop(address):
+                leftmost, address = address, next(found, "")
+            if not skip:
                 break
-            addresses.append(address)
-        else:
-            address = ""  # the whole header was read
-        i, n = 0, len(addresses)
-        while i < n and is_hop(addresses[i]):
-            i += 1
-        if hops > 1:
-            i += hops - 1
-            if i >= n:
-                return None  # fewer entries than the platform writes, or garbage among them
-            while i < n and is_hop(addresses[i]):
-                i += 1
-        if i < n:
-            return addresses[i]
-        if address is None or not addresses:
-            return None  # garbage where the visitor's entry should be
-        # Every entry is a hop we trust: the first is the visitor, inside our own network.
-        return addresses[-1]
+            for _ in range(skip):
+                if not address:
+                    return None  # fewer entries than the platform writes, or garbage
+                address = next(found, "")
+            skip, leftmost = 0, None
+        if address == "":
+            # Every entry is a hop we trust: the first is the visitor, inside our own network.
+            return leftmost
+        return address

@@ -328,3 +328,12 @@ def test_visitor_rules_are_judged_per_request_not_per_last_request() -> None:
             "bot",
             None,
         ]
+
+
+def test_without_a_proxy_no_peer_sets_scheme_or_host() -> None:
+    direct = Extractor(settings(proxy="none"))
+    forged = request(peer="10.0.0.1", x_forwarded_proto="http", x_forwarded_host="evil.example")
+    built = direct.hit(forged, T)
+    assert not isinstance(built, str)
+    assert built.url == "https://example.com/"
+    assert built.ip == "10.0.0.1"

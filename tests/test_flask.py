@@ -27,7 +27,14 @@ def make_app(api: FakePirschAPI | None = None, **config: Any) -> Flask:
 
 @pytest.fixture(autouse=True)
 def _no_pirsch_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("ACCESS_KEY", "CLIENT_ID", "CLIENT_SECRET", "BASE_URL", "TRUSTED_PROXIES"):
+    for name in (
+        "ACCESS_KEY",
+        "CLIENT_ID",
+        "CLIENT_SECRET",
+        "BASE_URL",
+        "TRUSTED_PROXIES",
+        "PROXY",
+    ):
         monkeypatch.delenv(f"PIRSCH_{name}", raising=False)
 
 
