@@ -390,9 +390,16 @@ def test_other_scopes_pass_through_untouched(tracker: Tracker) -> None:
 
 def test_options_build_the_tracker(api: FakePirschAPI) -> None:
     middleware = PirschMiddleware(
-        Starlette(), access_key="pa_" + "k" * 45, base_url=api.base_url, environ={}
+        Starlette(routes=ROUTES),
+        access_key="pa_" + "k" * 45,
+        base_url=api.base_url,
+        environ={},
+        sync=True,
     )
-    assert middleware.tracker.settings.base_url == api.base_url
+    assert run(middleware, http_scope())[0]["status"] == 200
+    assert [(r.kind, r.body["url"], r.token) for r in api.received] == [
+        ("hit", "https://example.com/", "pa_" + "k" * 45)
+    ]
     middleware.tracker.close(1)
 
 
