@@ -103,3 +103,23 @@ def test_configured_header_order_and_proxies_are_used() -> None:
 def test_huge_header_is_read_from_the_right_only() -> None:
     value = "1.1.1.1, " * 100_000 + "198.51.100.1"
     assert RESOLVER.resolve("10.0.0.2", {"x-forwarded-for": value}) == "198.51.100.1"
+
+
+def test_parse_ip_reads_up_to_a_hundred_characters() -> None:
+    padded = " " * 89 + "203.0.113.7"
+    assert (len(padded), parse_ip(padded)) == (100, "203.0.113.7")
+    assert parse_ip(" " + padded) is None  # longer than any address: garbage, never parsed
+
+
+def test_forwarded_elements_without_spaces_are_split() -> None:
+    # RFC 7239 puts no space after the comma between elements: the last proxy's entry wins.
+    headers = {"forwarded": "for=198.51.100.9;proto=https,for=198.51.100.17"}
+    assert RESOLVER.resolve("10.0.0.1", headers) == "198.51.100.17"
+
+
+def test_a_peer_without_an_address_is_trusted_and_a_public_one_is_not() -> None:
+    # No address (a Unix socket, a test client) can only be a local process.
+    assert RESOLVER.trusts(None)
+    assert RESOLVER.trusts("")
+    assert RESOLVER.trusts("10.0.0.1")
+    assert not RESOLVER.trusts("203.0.113.7")
