@@ -27,26 +27,49 @@ BROWSER = [
 ACCESS_KEY = "pa_" + "b" * 45
 
 
+class FakeAPIProcess:
+    """The fake Pirsch API running in a child process: its ``url``, and how many records it has
+    accepted so far (:meth:`received`), so a benchmark can check its records really arrived."""
+
+    def __init__(self, child: subprocess.Popen[str]) -> None:
+        assert child.stdin is not None
+        assert child.stdout is not None
+        self._child, self._stdin, self._stdout = child, child.stdin, child.stdout
+        self.url = self._stdout.readline().strip()
+
+    def received(self) -> int:
+        self._stdin.write("\n")
+        self._stdin.flush()
+        return int(self._stdout.readline())
+
+
 @contextmanager
-def fake_api(delay: float = 0.0) -> Iterator[str]:
-    """The fake Pirsch API in its own process (its JSON parsing must not share our GIL); yields
-    its base URL. ``delay`` makes every answer that slow: a stalled API."""
+def fake_api(delay: float = 0.0) -> Iterator[FakeAPIProcess]:
+    """The fake Pirsch API in its own process (its JSON parsing must not share our GIL).
+    ``delay`` makes every answer that slow: a stalled API."""
     code = (
         "import sys\n"
         "from pirsch_middleware.testing import FakePirschAPI\n"
         f"api = FakePirschAPI(); api.delay = {delay!r}; api.start()\n"
         "print(api.base_url, flush=True)\n"
-        "sys.stdin.read()\n"
-        "print(len(api.received), flush=True)\n"
+        "for _ in sys.stdin:\n"
+        "    print(len(api.received), flush=True)\n"
     )
     child = subprocess.Popen(  # noqa: S603 - our interpreter, our code
         [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )
     try:
-        assert child.stdout is not None
-        yield child.stdout.readline().strip()
+        yield FakeAPIProcess(child)
     finally:
         child.kill() if delay else child.communicate("", timeout=30)
+
+
+def require(ok: bool, message: str) -> None:
+    """End the benchmark with exit status 1 when a run did not do what it measured (records
+    not delivered, not counted): its numbers would mean nothing."""
+    if not ok:
+        print(f"FAILED: {message}", file=sys.stderr)
+        sys.exit(1)
 
 
 def median(samples: list[float]) -> float:

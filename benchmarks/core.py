@@ -23,6 +23,7 @@ from collections.abc import Callable
 
 sys.path.insert(0, os.path.dirname(__file__))
 from _support import BROWSER as HEADERS
+from _support import require
 
 from pirsch_middleware import RequestData, Tracker
 from pirsch_middleware.testing import FakePirschAPI
@@ -82,7 +83,10 @@ def main() -> None:
         rows.append(("skipped at response (JSON)", timed(skipped_response, n, repeats)))
         rows.append(("tracked page view", timed(page_view, n, repeats)))
         rows.append(("tracked, new user agent each", timed(new_agent, n, repeats)))
-        tracker.flush(30)
+        require(tracker.flush(30), "the tracked page views were not delivered within 30 s")
+        tracked = 2 * n * repeats  # the two "tracked" rows
+        sent, received = tracker.stats().sent, len(api.received)
+        require(sent == received == tracked, f"{tracked} tracked, {sent} sent, {received} received")
         with api.down():
             rows.append(("tracked page view, API down", timed(page_view, n, repeats)))
         tracker.close(1)

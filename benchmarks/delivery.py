@@ -11,7 +11,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _support import ACCESS_KEY, BROWSER, fake_api, table
+from _support import ACCESS_KEY, BROWSER, fake_api, require, table
 
 from pirsch_middleware import PirschClient, RequestData, Tracker
 
@@ -24,7 +24,8 @@ def main() -> None:
         RequestData("GET", "https", "example.com", f"/p/{i}", "", "203.0.113.7", headers)
         for i in range(burst)
     ]
-    with fake_api() as url:
+    with fake_api() as api:
+        url = api.url
         tracker = Tracker(access_key=ACCESS_KEY, base_url=url, environ={})
         start = time.perf_counter()
         for request in requests:
@@ -34,6 +35,7 @@ def main() -> None:
         batched = time.perf_counter() - start
         stats = tracker.stats()
         tracker.close(5)
+        batched_received = api.received()
 
         hit = tracker._extractor.hit(requests[0], time.time())
         assert not isinstance(hit, str)
@@ -42,6 +44,7 @@ def main() -> None:
             for _ in range(singles):
                 client.hit(hit)
             single = time.perf_counter() - start
+        single_received = api.received() - batched_received
     rate, single_rate = stats.sent / batched, singles / single
     rows = [
         [
@@ -56,8 +59,17 @@ def main() -> None:
     print(table(["design", "hits", "seconds", "hits/s", "dropped"], rows))
     print(
         f"\nbatched/single: {rate / single_rate:.1f}x; the burst was queued in {queued_in:.2f} s "
-        f"({'all delivered' if delivered else 'NOT all delivered'}, sent {stats.sent:,})"
+        f"({'all delivered' if delivered else 'NOT all delivered'}, sent {stats.sent:,}); "
+        f"received by the API: {batched_received:,} of {burst:,} batched, "
+        f"{single_received:,} of {singles:,} single"
     )
+    require(delivered, f"the burst was not delivered within 300 s (sent {stats.sent:,})")
+    require(not stats.dropped, f"records were dropped: {stats.dropped}")
+    require(
+        stats.sent == batched_received == burst,
+        f"{burst:,} tracked, {stats.sent:,} counted as sent, {batched_received:,} received",
+    )
+    require(single_received == singles, f"{singles:,} posted, {single_received:,} received")
 
 
 if __name__ == "__main__":

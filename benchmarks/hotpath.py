@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _support import ACCESS_KEY, BROWSER, fake_api, median, table
+from _support import ACCESS_KEY, BROWSER, fake_api, median, require, table
 
 PAGE = "<!doctype html><html><head><title>Pricing &amp; plans</title></head><body>hi</body></html>"
 PATHS = {"page": "/pricing", "asset": "/static/app.css", "json": "/api/items"}
@@ -362,7 +362,8 @@ def main() -> None:
 
     out: list[list[str]] = []
     summary: list[list[str]] = []
-    with fake_api() as healthy_url, fake_api(delay=3600) as stalled_url:
+    with fake_api() as healthy_api, fake_api(delay=3600) as stalled_api:
+        healthy_url, stalled_url = healthy_api.url, stalled_api.url
         healthy = Tracker(access_key=ACCESS_KEY, base_url=healthy_url, environ={})
         stalled = Tracker(access_key=ACCESS_KEY, base_url=stalled_url, environ={})
 
@@ -458,6 +459,14 @@ def main() -> None:
         loop.close()
         healthy.close(5)
         stalled.close(0)
+        django_tracker = tracker_for(good)[0]
+        django_tracker.flush(60)
+        # What the healthy trackers counted as sent must have reached the API (the sync POST
+        # per hit reference posts there too, so it may hold more).
+        sent = healthy.stats().sent + django_tracker.stats().sent
+        received = healthy_api.received()
+        require(sent > 0 and received >= sent, f"{sent} counted as sent, {received} received")
+        require(not healthy.stats().dropped, f"dropped: {healthy.stats().dropped}")
     print(
         table(
             ["framework", "case", "µs/request", "added µs", "over empty mw µs", "x empty mw"], out

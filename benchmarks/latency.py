@@ -22,7 +22,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _support import ACCESS_KEY, BROWSER, fake_api, table
+from _support import ACCESS_KEY, BROWSER, fake_api, require, table
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -122,13 +122,23 @@ def main() -> None:
     with fake_api() as healthy, fake_api(delay=3600) as stalled:
         cases = [
             ("no middleware", {"BENCH_PIRSCH": "0"}),
-            ("pirsch_middleware, API healthy", {"BENCH_PIRSCH": "1", "PIRSCH_BASE_URL": healthy}),
-            ("pirsch_middleware, API stalled", {"BENCH_PIRSCH": "1", "PIRSCH_BASE_URL": stalled}),
+            (
+                "pirsch_middleware, API healthy",
+                {"BENCH_PIRSCH": "1", "PIRSCH_BASE_URL": healthy.url},
+            ),
+            (
+                "pirsch_middleware, API stalled",
+                {"BENCH_PIRSCH": "1", "PIRSCH_BASE_URL": stalled.url},
+            ),
         ]
         runs: dict[str, list[dict[str, float]]] = {name: [] for name, _ in cases}
         for _ in range(repetitions):
             for name, env in cases:
                 runs[name].append(serve_and_load({**env_base, **env}, rate, seconds))
+        # Each page served with a healthy API is a page view, delivered at the server's shutdown.
+        served = sum(r["count"] - r["errors"] for r in runs["pirsch_middleware, API healthy"])
+        received = healthy.received()
+        require(served > 0 and received == served, f"{served} pages served, {received} received")
     base = statistics.median(r["p99"] for r in runs["no middleware"])
     for name, results in runs.items():
         p99s = [r["p99"] for r in results]

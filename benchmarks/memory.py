@@ -11,7 +11,7 @@ import resource
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _support import BROWSER
+from _support import BROWSER, require
 
 from pirsch_middleware import RequestData, Tracker
 from pirsch_middleware.testing import FakePirschAPI
@@ -56,6 +56,13 @@ def main() -> None:
         print(f"peak RSS growth after {n // 2} views: {at_half - start:6.1f} MB")
     print(f"peak RSS growth after {n} views: {end - start:6.1f} MB")
     print(f"pending {stats.pending}, dropped {stats.dropped}")
+    # Every view was queued or dropped for a full queue, and the queue kept its bound.
+    require(stats.pending <= bound, f"{stats.pending} pending over the bound of {bound}")
+    require(set(stats.dropped) <= {"queue_full"}, f"dropped: {stats.dropped}")
+    tracked = stats.queued + stats.dropped.get("queue_full", 0)
+    # The warm-up view before the loop has no peer address: skipped as no_ip.
+    require(stats.skipped == {"no_ip": 1}, f"skipped: {stats.skipped}")
+    require(tracked == n, f"{n} page views, {tracked} queued or dropped")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable, Iterator
+from types import GeneratorType
 from typing import TYPE_CHECKING, Any
 
 from .context import RequestContext, _current, report_error
@@ -72,7 +73,13 @@ class PirschMiddleware:
             # No page view whatever the response; events still find the request.
             token = _current.set(context)
             try:
-                return self.app(environ, start_response)
+                result = self.app(environ, start_response)
+                if isinstance(result, GeneratorType):
+                    # A generator app runs on the first next(): its events must find the
+                    # request then (they are sent at once, as the request is decided).
+                    context.finish()
+                    return _first_chunk(result, context)
+                return result
             finally:
                 _current.reset(token)
                 context.finish()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -105,6 +106,20 @@ def any_page(request: HttpRequest, rest: str = "") -> HttpResponse:
     return response
 
 
+#: How long the slow views take, in seconds (tests/test_arrival_time.py).
+SLOW = 1.0
+
+
+def slow(request: HttpRequest) -> HttpResponse:
+    time.sleep(SLOW)
+    return HttpResponse("<title>Slow</title>")
+
+
+async def async_slow(request: HttpRequest) -> HttpResponse:
+    await asyncio.sleep(SLOW)
+    return HttpResponse("<title>Slow</title>")
+
+
 def stylesheet(request: HttpRequest) -> HttpResponse:
     return HttpResponse("body {}", content_type="text/css")
 
@@ -123,4 +138,6 @@ urlpatterns = [
     path("old", old),
     path("stream", stream),
     path("static/site.css", stylesheet),
+    path("slow", slow),
+    path("async-slow", async_slow),
 ]

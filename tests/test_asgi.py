@@ -298,20 +298,69 @@ def test_missing_client_uses_the_forwarding_header_or_skips(
     assert api.hits[0]["ip"] == "198.51.100.20"
 
 
-def test_tracking_failures_never_reach_the_app(
-    tracker: Tracker, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
-    def broken(*args: Any, **kwargs: Any) -> bool:
-        raise RuntimeError("tracker bug")
+# Where tracking can fail, and what still arrives when it does: the page view, its event.
+TRACKER_FAILURES = [
+    ("route_skip", ["event"]),
+    ("response_skip", ["event"]),
+    ("header_skip", ["event"]),
+    ("queue_page_view", ["event"]),
+    ("track_event", ["hit"]),
+]
+MODULE_FAILURES = [
+    ("pirsch_middleware.asgi.asgi_path", []),  # before the request is tracked: no context
+    ("pirsch_middleware.asgi.RequestContext", []),
+    ("pirsch_middleware.asgi.asgi_request", []),  # the headers cannot be read
+    ("pirsch_middleware.context.find_title", ["hit"]),  # the hit goes without its title
+]
 
-    monkeypatch.setattr(tracker, "track_page_view", broken)
-    monkeypatch.setattr(tracker, "request_skip", broken)
+
+def _broken(*args: Any, **kwargs: Any) -> Any:
+    raise RuntimeError("tracker bug")
+
+
+async def page_with_event(request: Request) -> Response:
+    event("Seen")
+    return StarletteHTML(PAGE)
+
+
+@pytest.mark.parametrize(("method", "arrives"), TRACKER_FAILURES)
+def test_tracker_failure_leaves_the_response_intact(
+    api: FakePirschAPI,
+    tracker: Tracker,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    method: str,
+    arrives: list[str],
+) -> None:
+    monkeypatch.setattr(tracker, method, _broken)
+    app = PirschMiddleware(Starlette(routes=[Route("/", page_with_event)]), tracker=tracker)
+    with caplog.at_level(logging.WARNING, "pirsch_middleware"):
+        sent = run(app, http_scope())
+    assert (sent[0]["type"], sent[0]["status"]) == ("http.response.start", 200)
+    assert b"".join(m.get("body", b"") for m in sent[1:]) == PAGE.encode()
+    assert "tracking failed" in caplog.text
+    assert [r.kind for r in api.received] == arrives
+
+
+@pytest.mark.parametrize(("target", "arrives"), MODULE_FAILURES)
+def test_failure_around_the_tracker_leaves_the_response_intact(
+    api: FakePirschAPI,
+    tracker: Tracker,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    target: str,
+    arrives: list[str],
+) -> None:
+    monkeypatch.setattr(target, _broken)
     app = PirschMiddleware(Starlette(routes=ROUTES), tracker=tracker)
     with caplog.at_level(logging.WARNING, "pirsch_middleware"):
-        assert run(app, http_scope())[0]["status"] == 200
-        odd = http_scope(headers=[(b"host", None)])  # not even bytes
-        assert run(app, odd)[0]["status"] == 200
+        sent = run(app, http_scope())
+        odd = run(app, http_scope(headers=[(b"host", None)]))  # not even bytes
+    for messages in (sent, odd):
+        assert (messages[0]["type"], messages[0]["status"]) == ("http.response.start", 200)
+        assert b"".join(m.get("body", b"") for m in messages[1:]) == PAGE.encode()
     assert "tracking failed" in caplog.text
+    assert [r.kind for r in api.received] == arrives
 
 
 def test_app_errors_reach_the_server_unchanged(tracker: Tracker) -> None:
@@ -341,9 +390,16 @@ def test_other_scopes_pass_through_untouched(tracker: Tracker) -> None:
 
 def test_options_build_the_tracker(api: FakePirschAPI) -> None:
     middleware = PirschMiddleware(
-        Starlette(), access_key="pa_" + "k" * 45, base_url=api.base_url, environ={}
+        Starlette(routes=ROUTES),
+        access_key="pa_" + "k" * 45,
+        base_url=api.base_url,
+        environ={},
+        sync=True,
     )
-    assert middleware.tracker.settings.base_url == api.base_url
+    assert run(middleware, http_scope())[0]["status"] == 200
+    assert [(r.kind, r.body["url"], r.token) for r in api.received] == [
+        ("hit", "https://example.com/", "pa_" + "k" * 45)
+    ]
     middleware.tracker.close(1)
 
 

@@ -337,3 +337,77 @@ def test_without_a_proxy_no_peer_sets_scheme_or_host() -> None:
     assert not isinstance(built, str)
     assert built.url == "https://example.com/"
     assert built.ip == "10.0.0.1"
+
+
+# Found by mutation testing (README, "Mutation testing"): rules no test pinned down.
+
+
+@pytest.mark.parametrize(
+    ("status", "content_type", "reason"),
+    [
+        (299, "text/html", None),
+        (300, "text/html", "status"),  # a redirect, as 301 and 302 are
+        (200, "  text/html", None),  # leading blanks, as some frameworks write it
+    ],
+)
+def test_response_skip_at_its_edges(status: int, content_type: str, reason: str | None) -> None:
+    assert EXTRACTOR.response_skip(status, content_type) == reason
+
+
+def test_event_carries_the_hit_fields_it_is_given() -> None:
+    event = EXTRACTOR.event(
+        request("/signup"),
+        T,
+        "Signup",
+        title="Join",
+        tags={"plan": "pro"},
+        screen_width=800,
+        screen_height=600,
+    )
+    assert isinstance(event, Event)
+    assert (event.title, event.tags, event.screen_width, event.screen_height) == (
+        "Join",
+        {"plan": "pro"},
+        800,
+        600,
+    )
+    assert "non_interactive" not in event.payload()  # interactive unless said otherwise
+
+
+def test_session_without_an_address_and_with_the_bot_filter_off() -> None:
+    assert EXTRACTOR.session(request(peer=None), T) == "no_ip"
+    session = Extractor(settings(disable_bot_filter=True)).session(request(), T)
+    assert isinstance(session, Session)
+    assert session.payload()["disable_bot_filter"] is True
+
+
+def test_every_forwarding_header_of_the_document_is_sent_as_received() -> None:
+    h = hit(request(peer="10.0.0.1", cf_connecting_ip="198.51.100.1", forwarded="for=198.51.100.2"))
+    assert (h.cf_connecting_ip, h.forwarded) == ("198.51.100.1", "for=198.51.100.2")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "url"),
+    [
+        ({"scheme": "ws"}, "http://example.com/"),  # no scheme a page is served with
+        ({"scheme": ""}, "http://example.com/"),
+        # A trusted proxy's first entry counts, whatever its case and blanks.
+        (
+            {"peer": "10.0.0.1", "x_forwarded_proto": "HTTP , https"},
+            "http://example.com/",
+        ),
+        (
+            {"peer": "10.0.0.1", "x_forwarded_host": " shop.example , other.example"},
+            "https://shop.example/",
+        ),
+        # Characters a path may hold stay; others are escaped, lone surrogates replaced.
+        ({"path": "/a b/\u00fc;x=1@y,z"}, "https://example.com/a%20b/%C3%BC;x=1@y,z"),
+        ({"path": "/x\udcff"}, "https://example.com/x%3F"),
+    ],
+)
+def test_url_edges(kwargs: dict[str, Any], url: str) -> None:
+    assert hit(request(**kwargs)).url == url
+
+
+def test_referer_parameter_wins_over_the_header() -> None:
+    assert hit(request(query="referer=newsletter")).referrer == "newsletter"

@@ -98,18 +98,32 @@ def test_factory_pattern_serves_several_apps(api: FakePirschAPI, closing: Any) -
         assert pirsch.tracker is two
 
 
-def test_app_config_is_read(closing: Any) -> None:
+def test_app_config_is_read(api: FakePirschAPI, closing: Any) -> None:
     app = make_app(
         PIRSCH_ACCESS_KEY=ACCESS_KEY,
+        PIRSCH_BASE_URL=api.base_url,
+        PIRSCH_SYNC=True,
         PIRSCH_EXCLUDE_PATHS=["/admin/"],
         PIRSCH_TRUSTED_PROXIES=["192.0.2.0/24"],
     )
     Pirsch(app)
     closing(app)
-    settings = app.extensions["pirsch"].tracker.settings
-    assert list(settings.exclude_paths) == ["/admin/"]
-    assert settings.trusted_proxies == ("192.0.2.0/24",)
-    assert settings.auth_mode == "access_key"
+
+    @app.get("/<path:page>")
+    def page(page: str) -> str:
+        return "<title>page</title>"
+
+    client = app.test_client()
+    forwarded = {**BROWSER_HEADERS, "X-Forwarded-For": "198.51.100.9"}
+    client.get("/admin/users", headers=BROWSER_HEADERS, environ_base=VISITOR)
+    client.get("/from-proxy", headers=forwarded, environ_base={"REMOTE_ADDR": "192.0.2.5"})
+    client.get("/forged", headers=forwarded, environ_base=VISITOR)
+    # The access key authenticated; the proxy is trusted, the visitor is not; /admin/ is left out.
+    assert [(r.body["url"], r.body["ip"], r.token) for r in api.received] == [
+        ("http://localhost/from-proxy", "198.51.100.9", ACCESS_KEY),
+        ("http://localhost/forged", "203.0.113.7", ACCESS_KEY),
+    ]
+    assert app.extensions["pirsch"].tracker.stats().skipped == {"excluded_path": 1}
 
 
 def test_unknown_config_key_names_it() -> None:

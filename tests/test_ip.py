@@ -200,3 +200,23 @@ def test_mapped_trusted_network_matches_mapped_peers() -> None:
 def test_huge_header_is_read_from_the_right_only() -> None:
     value = "1.1.1.1, " * 100_000 + VISITOR
     assert resolver().resolve("10.0.0.2", {"x-forwarded-for": value}) == VISITOR
+
+
+def test_parse_ip_reads_up_to_a_hundred_characters() -> None:
+    padded = " " * 89 + "203.0.113.7"
+    assert (len(padded), parse_ip(padded)) == (100, "203.0.113.7")
+    assert parse_ip(" " + padded) is None  # longer than any address: garbage, never parsed
+
+
+def test_forwarded_elements_without_spaces_are_split() -> None:
+    # RFC 7239 puts no space after the comma between elements: the last proxy's entry wins.
+    headers = {"forwarded": "for=198.51.100.9;proto=https,for=198.51.100.17"}
+    assert resolver("forwarded").resolve("10.0.0.1", headers) == "198.51.100.17"
+
+
+def test_a_peer_without_an_address_is_trusted_and_a_public_one_is_not() -> None:
+    # No address (a Unix socket, a test client) can only be a local process.
+    assert resolver().trusts(None)
+    assert resolver().trusts("")
+    assert resolver().trusts("10.0.0.1")
+    assert not resolver().trusts("203.0.113.7")

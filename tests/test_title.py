@@ -60,3 +60,13 @@ def test_charset_of(content_type: str | None, expected: str) -> None:
 def test_find_title_never_raises(body: bytes, charset: str) -> None:
     title = find_title(b"<title>" + body + b"</title>", charset)
     assert title is None or (title == " ".join(title.split()) and title)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"<title\tlang=en>Hi</title>", b"<title\nlang=en>Hi</title>", b"<title\r\n>Hi</title>"],
+)
+def test_title_tag_with_any_blank_before_its_attributes(body: bytes) -> None:
+    # Found by mutation testing: only a space before attributes was tried.
+    assert find_title(body) == "Hi"
+    assert find_title(body.replace(b"title", b"TITLE")) == "Hi"

@@ -13,11 +13,20 @@ MakeTracker = Callable[..., Tracker]
 
 
 def test_keywords_build_or_override_settings(api: FakePirschAPI) -> None:
-    base = Settings(access_key=ACCESS_KEY, base_url=api.base_url, environ={})
+    base = Settings(access_key=ACCESS_KEY, base_url=api.base_url, environ={}, flush_interval=60)
     tracker = Tracker(base, batch_size=3)
-    assert tracker.settings.batch_size == 3
-    assert tracker.settings.base_url == api.base_url
     assert ACCESS_KEY not in repr(tracker)
+    for path in ("/a", "/b", "/c"):
+        assert tracker.track_page_view(request(path))
+    # Three records fill a batch of the overriding size: sent without a flush, in one request,
+    # to the base settings' URL (the flush interval is a minute away).
+    api.wait_for(3)
+    assert [r.body["url"] for r in api.received] == [
+        "https://example.com/a",
+        "https://example.com/b",
+        "https://example.com/c",
+    ]
+    assert api.requests == [("POST", "/api/v1/hit/batch", 200)]
     tracker.close()
 
 

@@ -243,23 +243,76 @@ def test_app_errors_propagate_and_error_pages_are_no_page_views(
     assert [r.kind for r in api.received] == ["event"]
 
 
-def test_tracking_failures_never_reach_the_app(
-    tracker: Tracker, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+# Where tracking can fail, and what still arrives when it does: the page view, its event.
+TRACKER_FAILURES = [
+    ("route_skip", ["event"]),
+    ("response_skip", ["event"]),
+    ("header_skip", ["event"]),
+    ("queue_page_view", ["event"]),
+    ("track_event", ["hit"]),
+]
+MODULE_FAILURES = [
+    ("pirsch_middleware.wsgi.environ_path", []),  # before the request is tracked: no context
+    ("pirsch_middleware.wsgi.RequestContext", []),
+    ("pirsch_middleware.wsgi.environ_request", []),  # the headers cannot be read
+    ("pirsch_middleware.context.find_title", ["hit"]),  # the hit goes without its title
+]
+PAGE = b"<title>ok</title>"
+
+
+def _broken(*args: Any, **kwargs: Any) -> Any:
+    raise RuntimeError("tracker bug")
+
+
+def _page(environ: Any, start_response: Any) -> list[bytes]:
+    start_response("200 OK", [("Content-Type", "text/html")])
+    return [PAGE]
+
+
+def _page_with_event(environ: Any, start_response: Any) -> Iterator[bytes]:
+    event("Seen")
+    start_response("200 OK", [("Content-Type", "text/html")])
+    yield PAGE  # a generator: the title waits for the first chunk
+
+
+@pytest.mark.parametrize(("method", "arrives"), TRACKER_FAILURES)
+def test_tracker_failure_leaves_the_response_intact(
+    api: FakePirschAPI,
+    tracker: Tracker,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    method: str,
+    arrives: list[str],
 ) -> None:
-    def broken(*args: Any, **kwargs: Any) -> Any:
-        raise RuntimeError("tracker bug")
-
-    def app(environ: Any, start_response: Any) -> list[bytes]:
-        start_response("200 OK", [("Content-Type", "text/html")])
-        return [b"<title>ok</title>"]
-
-    monkeypatch.setattr(tracker, "track_page_view", broken)
+    monkeypatch.setattr(tracker, method, _broken)
     with caplog.at_level(logging.WARNING, "pirsch_middleware"):
-        assert call(PirschMiddleware(app, tracker=tracker))[2] == b"<title>ok</title>"
-        monkeypatch.setattr(tracker, "request_skip", broken)
-        assert call(PirschMiddleware(app, tracker=tracker), REMOTE_ADDR=None)[0] == "200 OK"
-        assert call(PirschMiddleware(app, tracker=tracker), HTTP_HOST=b"\xff")[0] == "200 OK"
+        status, headers, body, _ = call(PirschMiddleware(_page_with_event, tracker=tracker))
+    # Accept-CH is added when the page view is decided, before queueing it can fail.
+    app_headers = [h for h in headers if h[0] != "Accept-CH"]
+    assert (status, app_headers, body) == ("200 OK", [("Content-Type", "text/html")], PAGE)
     assert "tracking failed" in caplog.text
+    assert [r.kind for r in api.received] == arrives
+
+
+@pytest.mark.parametrize(("target", "arrives"), MODULE_FAILURES)
+def test_failure_around_the_tracker_leaves_the_response_intact(
+    api: FakePirschAPI,
+    tracker: Tracker,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    target: str,
+    arrives: list[str],
+) -> None:
+    monkeypatch.setattr(target, _broken)
+    app = PirschMiddleware(_page, tracker=tracker)
+    with caplog.at_level(logging.WARNING, "pirsch_middleware"):
+        status, headers, body, _ = call(app)
+        app_headers = [h for h in headers if h[0] != "Accept-CH"]  # added for a page view
+        assert (status, app_headers, body) == ("200 OK", [("Content-Type", "text/html")], PAGE)
+        assert call(app, REMOTE_ADDR=None)[2] == PAGE
+        assert call(app, HTTP_HOST=b"\xff")[2] == PAGE
+    assert "tracking failed" in caplog.text
+    assert [r.kind for r in api.received] == arrives
 
 
 def test_preset_header_is_read_from_the_environ(api: FakePirschAPI, make_tracker: Any) -> None:
@@ -322,3 +375,15 @@ def test_an_iterable_that_fails_on_its_first_chunk_is_closed(tracker: Tracker) -
     with pytest.raises(RuntimeError, match="template error"):
         call(PirschMiddleware(app, tracker=tracker))
     assert Failing.closed
+
+
+def test_generator_app_event_on_a_skipped_request_finds_the_request(
+    api: FakePirschAPI, tracker: Tracker
+) -> None:
+    # A POST is no page view; a generator app's code runs only when the server iterates it.
+    status, _, body, _ = call(
+        PirschMiddleware(_page_with_event, tracker=tracker), REQUEST_METHOD="POST"
+    )
+    assert (status, body) == ("200 OK", PAGE)
+    assert [(r.kind, r.body["event_name"]) for r in api.received] == [("event", "Seen")]
+    assert tracker.stats().skipped == {"method": 1}
