@@ -16,7 +16,15 @@ class ConfigurationError(ValueError):
             shown = "a hidden value" + (
                 f" of {len(value)} characters" if isinstance(value, str) else ""
             )
+        self._shown = shown
         super().__init__(f"{setting}: expected {expected}, got {shown}")
+
+    def renamed(self, setting: str) -> ConfigurationError:
+        """The same error about ``setting`` (the environment variable a value came from)."""
+        error = ConfigurationError(setting, self.expected, None)
+        error._shown = self._shown
+        error.args = (f"{setting}: expected {self.expected}, got {self._shown}",)
+        return error
 
 
 class PirschError(Exception):

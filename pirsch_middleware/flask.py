@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from flask import Flask, current_app, has_app_context
 
 from .context import exempt
+from .errors import ConfigurationError
 from .settings import Settings, SettingsOptions
 from .tracker import Tracker
 from .wsgi import PirschMiddleware
@@ -43,6 +44,14 @@ class Pirsch:
         if "pirsch" in app.extensions:
             raise RuntimeError("Pirsch is already installed on this app")
         Settings.check_names(options, "init_app()")
+        if "PIRSCH" in app.config:  # Django's form: say so rather than ignore it
+            raise ConfigurationError(
+                "app.config['PIRSCH']",
+                "PIRSCH_<NAME> keys in Flask, such as app.config['PIRSCH_ACCESS_KEY'], "
+                "not a PIRSCH dict",
+                app.config["PIRSCH"],
+                secret=True,
+            )
         config = {k: v for k, v in app.config.items() if k.startswith(PREFIX)}
         Settings.check_names(config, "app.config", PREFIX)
         config = {k[len(PREFIX) :].lower(): v for k, v in config.items()}

@@ -105,11 +105,18 @@ def test_app_config_is_read(closing: Any) -> None:
     assert settings.auth_mode == "access_key"
 
 
+def test_django_style_pirsch_dict_is_pointed_out() -> None:
+    app = make_app(PIRSCH={"access_key": ACCESS_KEY})
+    with pytest.raises(ConfigurationError, match=r"PIRSCH_<NAME> keys in Flask") as info:
+        Pirsch(app)
+    assert ACCESS_KEY not in str(info.value)
+
+
 def test_unknown_config_key_names_it() -> None:
     app = make_app(PIRSCH_ACESS_KEY="typo")
     with pytest.raises(
         ConfigurationError,
-        match=r"app.config: expected the name of a setting, such as 'PIRSCH_ACCESS_KEY', got 'PIRSCH_ACESS_KEY'",
+        match=r"app.config: expected the name of a setting \(did you mean 'PIRSCH_ACCESS_KEY'\?\), got 'PIRSCH_ACESS_KEY'",
     ):
         Pirsch(app)
 

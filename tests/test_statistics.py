@@ -311,6 +311,27 @@ def test_access_key_at_the_fake_api_is_refused_for_statistics(api: FakePirschAPI
     assert caught.value.status == 403
 
 
+def test_access_key_sends_hits_and_oauth_client_reads_statistics(api: FakePirschAPI) -> None:
+    both: dict[str, Any] = {
+        "access_key": ACCESS_KEY,
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+    }
+    hit = {"url": "https://example.com/", "ip": "203.0.113.7", "user_agent": "UA"}
+    with PirschClient(base_url=api.base_url, **both) as client:
+        client.hit(hit)
+        assert client.domains()[0].id == DOMAIN
+
+    async def read() -> None:
+        async with AsyncPirschClient(base_url=api.base_url, **both) as aclient:
+            await aclient.hit(hit)
+            assert (await aclient.domains())[0].id == DOMAIN
+
+    asyncio.run(read())
+    assert [r.token for r in api.received] == [ACCESS_KEY, ACCESS_KEY]
+    assert api.tokens_issued == 2  # one OAuth token per client, for the statistics
+
+
 def test_endpoints_are_listed_once_for_both_clients() -> None:
     assert len(ENDPOINTS) == 42  # 28 in the API document, 14 newer
     assert all(getattr(StatisticsAPI, name) is endpoint for name, endpoint in ENDPOINTS.items())
