@@ -7,8 +7,10 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
 from .context import RequestContext, _current, report_error
+from .errors import ConfigurationError
 from .request import RequestData, asgi_names, asgi_path, asgi_request
 from .settings import Settings, SettingsOptions
+from .stats import logger
 from .tracker import Tracker
 
 if TYPE_CHECKING:
@@ -32,7 +34,15 @@ class PirschMiddleware:
     response starts (after its first body chunk when the title is read from it), so streamed and
     server-sent-event responses count when they begin. WebSocket scopes pass through untouched;
     lifespan shutdown flushes the queue.
+
+    Bad options do not raise here: Starlette builds its middleware at the first lifespan or
+    request event, where an exception would answer every request with a 500. Instead the
+    :class:`ConfigurationError` is logged at ERROR, kept in :attr:`error`, fails the lifespan
+    start-up (the server refuses to start), and requests pass through untracked.
     """
+
+    #: The configuration error that keeps this middleware from tracking, if any.
+    error: ConfigurationError | None = None
 
     def __init__(
         self,
@@ -43,7 +53,12 @@ class PirschMiddleware:
         **options: Unpack[SettingsOptions],
     ) -> None:
         self.app = app
-        self.tracker = tracker if tracker is not None else Tracker(settings, **options)
+        try:
+            self.tracker = tracker if tracker is not None else Tracker(settings, **options)
+        except ConfigurationError as error:
+            logger.error("pirsch_middleware: not tracking: %s", error)
+            self.error = error
+            self.tracker = Tracker(Settings(enabled=False, environ={}))
         chosen = self.tracker.settings
         # A should_track rule may read any header; otherwise only those the core reads are decoded.
         names = None if chosen.should_track else asgi_names(chosen.ip_headers)
@@ -56,6 +71,9 @@ class PirschMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             if scope["type"] == "lifespan":
+                if self.error is not None:
+                    await _fail_startup(self.error, receive, send)
+                    return
                 send = self._lifespan_send(send)
             await self.app(scope, receive, send)
             return
@@ -87,6 +105,16 @@ class PirschMiddleware:
             await send(message)
 
         return send_lifespan
+
+
+async def _fail_startup(error: ConfigurationError, receive: Receive, send: Send) -> None:
+    """Answer the lifespan start-up with the configuration error, then raise it (as
+    Starlette's router does with a failing start-up handler): the server stops."""
+    message = await receive()
+    if message["type"] == "lifespan.startup":
+        text = f"pirsch_middleware: {error}"
+        await send({"type": "lifespan.startup.failed", "message": text})
+    raise error
 
 
 def _watch(context: RequestContext, send: Send) -> Send:
