@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from ._sink import active_sink
+from ._sink import active_sink, skip_listeners
 from .client import PirschClient
 from .explain import Verdict, explain
 from .extract import _NO_EXTRA, Draft, Extractor
@@ -268,6 +268,9 @@ class Tracker:
     def _skip(self, reason: str, subject: str, *args: object) -> None:
         """Count a skip; at DEBUG level, say why (at most once a second per reason)."""
         self._skipped.add(reason)
+        if skip_listeners:  # a test capturing records: tell it why this one is not
+            for listen in skip_listeners:
+                listen(reason, subject % args)
         if logger.isEnabledFor(logging.DEBUG):
             self._skip_log.log(
                 logging.DEBUG, reason, "pirsch_middleware: not sent (%s): " + subject, reason, *args
