@@ -11,6 +11,8 @@ class ConfigurationError(ValueError):
     def __init__(self, setting: str, expected: str, value: object, *, secret: bool = False) -> None:
         self.setting = setting
         self.expected = expected
+        #: The wrong value (``None`` for a secret, which is never kept).
+        self.value = None if secret else value
         shown = repr(value)
         if secret:  # a secret is described, never shown
             shown = "a hidden value" + (
@@ -22,7 +24,7 @@ class ConfigurationError(ValueError):
     def renamed(self, setting: str) -> ConfigurationError:
         """The same error about ``setting`` (the environment variable a value came from)."""
         error = ConfigurationError(setting, self.expected, None)
-        error._shown = self._shown
+        error.value, error._shown = self.value, self._shown
         error.args = (f"{setting}: expected {self.expected}, got {self._shown}",)
         return error
 
