@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import logging
 from typing import Any
 
 from .errors import ConfigurationError
-from .explain import request_from_url
-from .stats import logger
-from .tracker import Tracker
+from .explain import explain, request_from_url
+from .extract import Extractor
+from .settings import Settings
 
 
 def add_parser(commands: Any) -> None:
@@ -38,7 +37,6 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    logger.setLevel(logging.ERROR)  # this process only: no "no credentials" warning here
     try:
         headers = []
         for item in args.header:
@@ -47,10 +45,13 @@ def run(args: argparse.Namespace) -> int:
                 raise ValueError(f"--header: expected 'Name: value', got {item!r}")
             headers.append((name.strip(), value.strip()))
         request = request_from_url(args.url, headers, method=args.method, peer=args.peer)
-        tracker = Tracker()
+        settings = Settings()
     except (ConfigurationError, ValueError) as error:
         print(f"error: {error}")
         return 2
-    verdict = tracker.explain(request, args.status, args.content_type or None)
+    # Tracker.explain's judge, without a tracker: no sender, no "no credentials" warning.
+    verdict = explain(
+        Extractor(settings), settings.enabled, request, args.status, args.content_type or None
+    )
     print(verdict)
     return 0 if verdict.tracked else 1
