@@ -6,11 +6,11 @@ import asyncio
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
-from .context import RequestContext, _current, report_error
+from .context import RequestContext, _current, decorators_above, is_exempt, report_error
 from .errors import ConfigurationError
 from .request import RequestData, asgi_names, asgi_path, asgi_request
 from .settings import Settings, SettingsOptions
-from .stats import logger
+from .stats import RateLimitedLog, logger
 from .tracker import Tracker
 
 if TYPE_CHECKING:
@@ -23,6 +23,7 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+_order_log = RateLimitedLog(3600.0)
 
 
 class PirschMiddleware:
@@ -92,7 +93,7 @@ class PirschMiddleware:
                 # No page view whatever the response: nothing to see in it.
                 await self.app(scope, receive, send)
             else:
-                await self.app(scope, receive, _watch(context, send))
+                await self.app(scope, receive, _watch(context, send, scope))
         finally:
             _current.reset(token)
             context.finish()
@@ -117,7 +118,7 @@ async def _fail_startup(error: ConfigurationError, receive: Receive, send: Send)
     raise error
 
 
-def _watch(context: RequestContext, send: Send) -> Send:
+def _watch(context: RequestContext, send: Send, scope: Scope) -> Send:
     """``send``, showing the response's start (and first body chunk) to the context."""
     wants_body = False
 
@@ -126,6 +127,9 @@ def _watch(context: RequestContext, send: Send) -> Send:
         kind = message["type"]
         if kind == "http.response.start":
             try:
+                endpoint = scope.get("endpoint")  # Starlette's router sets it, FastAPI's too
+                if endpoint is not None:
+                    _check_endpoint(context, endpoint)
                 content_type: str | None = None
                 encoded = False
                 for name, value in message.get("headers") or ():
@@ -143,6 +147,23 @@ def _watch(context: RequestContext, send: Send) -> Send:
         await send(message)
 
     return send_watched
+
+
+def _check_endpoint(context: RequestContext, endpoint: Any) -> None:
+    """Honour ``@exempt`` above the route decorator; say when ``@track_event`` sits there, where
+    the router calls the plain function and no event can be sent."""
+    if is_exempt(endpoint):
+        context.skip()
+    events = {getattr(d, "__pirsch_event__", None) for d in decorators_above(endpoint)} - {None}
+    if events:
+        name = getattr(endpoint, "__qualname__", repr(endpoint))
+        _order_log.warning(
+            name,
+            "pirsch_middleware: @track_event(%s) above the route decorator of %s sends nothing: "
+            "the router calls the undecorated function; put it below @app.get or @app.route",
+            ", ".join(sorted(map(repr, events))),
+            name,
+        )
 
 
 def answer_lifespan(app: ASGIApp, on_shutdown: Callable[[], object]) -> ASGIApp:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from flask import Flask, current_app, has_app_context
+from flask import Flask, current_app, has_app_context, request
 
-from .context import exempt
+from .context import exempt, outermost
 from .errors import ConfigurationError
 from .settings import Settings, SettingsOptions
 from .tracker import Tracker
@@ -59,6 +59,7 @@ class Pirsch:
         middleware = PirschMiddleware(app.wsgi_app, tracker=tracker)
         app.wsgi_app = middleware  # type: ignore[method-assign]
         app.extensions["pirsch"] = middleware
+        app.before_request(_call_decorated_view)
 
     @property
     def tracker(self) -> Tracker:
@@ -67,3 +68,17 @@ class Pirsch:
             raise RuntimeError("Pirsch.tracker needs an app context: use app.extensions['pirsch']")
         middleware: PirschMiddleware = current_app.extensions["pirsch"]
         return middleware.tracker
+
+
+def _call_decorated_view() -> None:
+    """``@pirsch.exempt`` or ``@track_event`` above ``@app.route`` decorate a function Flask
+    never calls (the route registered the plain one): make the endpoint call the decorated one.
+    Flask looks the view up after its ``before_request`` hooks, so this request counts too."""
+    endpoint = request.endpoint
+    if endpoint is None:
+        return
+    views = current_app.view_functions
+    view = views.get(endpoint)
+    decorated = outermost(view)
+    if decorated is not view:
+        views[endpoint] = decorated
