@@ -139,3 +139,15 @@ def test_installing_twice_is_refused(closing: Any) -> None:
 def test_tracker_outside_app_context_says_so() -> None:
     with pytest.raises(RuntimeError, match="app context"):
         _ = Pirsch().tracker
+
+
+def test_precedence_code_then_config_then_environment_then_defaults(closing: Any) -> None:
+    environment = {"PIRSCH_BATCH_SIZE": "3", "PIRSCH_MAX_RETRIES": "4", "PIRSCH_TIMEOUT": "6"}
+    app = make_app(PIRSCH_BATCH_SIZE=1, PIRSCH_MAX_RETRIES=2)
+    Pirsch(app, batch_size=9, environ=environment)
+    closing(app)
+    chosen = app.extensions["pirsch"].tracker.settings
+    assert chosen.batch_size == 9  # code over config and environment
+    assert chosen.max_retries == 2  # config over environment
+    assert chosen.timeout == 6.0  # environment over the default
+    assert chosen.flush_interval == 1.0  # the default
