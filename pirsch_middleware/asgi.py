@@ -154,6 +154,8 @@ def _check_endpoint(context: RequestContext, endpoint: Any) -> None:
     the router calls the plain function and no event can be sent."""
     if is_exempt(endpoint):
         context.skip()
+    if getattr(endpoint, "__pirsch_decorated__", None) is None:
+        return  # nothing of ours above the route decorator: the common case
     events = {getattr(d, "__pirsch_event__", None) for d in decorators_above(endpoint)} - {None}
     if events:
         name = getattr(endpoint, "__qualname__", repr(endpoint))
