@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from flask import Flask, current_app, has_app_context, request
+from flask import Flask, current_app, has_app_context
 
 from .context import exempt, outermost
 from .errors import ConfigurationError
@@ -59,7 +60,7 @@ class Pirsch:
         middleware = PirschMiddleware(app.wsgi_app, tracker=tracker)
         app.wsgi_app = middleware  # type: ignore[method-assign]
         app.extensions["pirsch"] = middleware
-        app.before_request(_call_decorated_view)
+        app.before_request(_decorated_views())
 
     @property
     def tracker(self) -> Tracker:
@@ -70,15 +71,23 @@ class Pirsch:
         return middleware.tracker
 
 
-def _call_decorated_view() -> None:
-    """``@pirsch.exempt`` or ``@track_event`` above ``@app.route`` decorate a function Flask
-    never calls (the route registered the plain one): make the endpoint call the decorated one.
-    Flask looks the view up after its ``before_request`` hooks, so this request counts too."""
-    endpoint = request.endpoint
-    if endpoint is None:
-        return
-    views = current_app.view_functions
-    view = views.get(endpoint)
-    decorated = outermost(view)
-    if decorated is not view:
-        views[endpoint] = decorated
+def _decorated_views() -> Callable[[], None]:
+    """A ``before_request`` hook for ``@pirsch.exempt`` or ``@track_event`` above ``@app.route``:
+    they decorate a function Flask never calls (the route registered the plain one), so at the
+    first request every endpoint is pointed at its decorated view. Once is enough: Flask refuses
+    new routes after the first request, and it looks the view up after its ``before_request``
+    hooks, so that request counts too."""
+    done = False
+
+    def point_endpoints_at_decorated_views() -> None:
+        nonlocal done
+        if done:
+            return
+        views = current_app.view_functions
+        for endpoint, view in list(views.items()):
+            decorated = outermost(view)
+            if decorated is not view:
+                views[endpoint] = decorated
+        done = True
+
+    return point_endpoints_at_decorated_views
