@@ -497,6 +497,18 @@ def test_cli_into_a_closed_pipe_ends_without_a_traceback(api: FakePirschAPI) -> 
     assert len(api.stats_requests) == 1
 
 
+def test_cli_with_an_access_key_and_an_oauth_client_reads_statistics(
+    api: FakePirschAPI,
+    credentials: None,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("PIRSCH_ACCESS_KEY", ACCESS_KEY)
+    assert main(["stats", "domains"]) == 0
+    assert DOMAIN in capsys.readouterr().out
+    assert api.tokens_issued == 1
+
+
 def test_cli_with_only_an_access_key_says_what_is_needed(
     api: FakePirschAPI, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
