@@ -13,10 +13,11 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from .client import PirschClient
+from .environment import env_var
 from .errors import ConfigurationError, PirschError
 from .filter import Filter
 from .results import Result
-from .settings import Settings, env_var
+from .settings import Settings
 from .statistics import ENDPOINTS
 
 _SPECIAL = ("domains", "funnels")

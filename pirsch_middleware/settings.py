@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
+from .environment import env_parser, env_var
 from .errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -26,7 +27,6 @@ __all__ = [
     "Settings",
     "SettingsOptions",
     "closest_name",
-    "env_var",
 ]
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -77,7 +77,6 @@ DEFAULT_EXCLUDE_PATHS: tuple[str, ...] = (
     "*.ttf",
 )
 
-ENV_PREFIX = "PIRSCH_"
 _CREDENTIALS = ("access_key", "client_id", "client_secret")
 _SECRETS = frozenset({"access_key", "client_secret"})
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
@@ -174,7 +173,7 @@ class Settings:
         given: frozenset[str] = getattr(self, "_given", frozenset())
         read = {}
         for f in dataclasses.fields(self):
-            parse = _env_parser(str(f.type))
+            parse = env_parser(str(f.type))
             if parse is None or f.name in given:
                 continue
             if f.name in _CREDENTIALS and given.intersection(_CREDENTIALS):
@@ -300,11 +299,6 @@ class Settings:
         return f"Settings({', '.join(parts)})"
 
 
-def env_var(name: str) -> str:
-    """The environment variable of an option: ``PIRSCH_`` and its name in upper case."""
-    return ENV_PREFIX + name.upper()
-
-
 def closest_name(key: object, prefix: str = "") -> str | None:
     """The option name (spelled with ``prefix`` in upper case when given) closest to ``key``."""
     names = sorted(f.name for f in dataclasses.fields(Settings))
@@ -322,65 +316,6 @@ def check_names(options: Mapping[str, object], source: str, prefix: str = "") ->
             close = closest_name(key, prefix)
             example = f"did you mean {close!r}?" if close else "see the README's Settings"
             raise ConfigurationError(source, f"the name of a setting ({example})", key)
-
-
-def _parse_bool(variable: str, raw: str) -> bool | None:
-    text = raw.strip().lower()
-    if text in ("true", "1", "yes", "on"):
-        return True
-    if text in ("false", "0", "no", "off"):
-        return False
-    if not text:
-        return None
-    raise ConfigurationError(variable, "true/false, 1/0, yes/no or on/off", raw)
-
-
-def _parse_int(variable: str, raw: str) -> int | None:
-    if not raw.strip():
-        return None
-    try:
-        return int(raw.strip().replace("_", ""))
-    except ValueError:
-        raise ConfigurationError(variable, "a whole number", raw) from None
-
-
-def _parse_float(variable: str, raw: str) -> float | None:
-    if not raw.strip():
-        return None
-    try:
-        return float(raw.strip())
-    except ValueError:
-        raise ConfigurationError(variable, "a number", raw) from None
-
-
-def _parse_str(variable: str, raw: str) -> str | None:
-    return raw.strip() or None
-
-
-def _parse_list(variable: str, raw: str) -> tuple[str, ...]:
-    # Comma-separated; an empty value is an empty list (PIRSCH_TRUSTED_PROXIES= trusts no proxy).
-    return tuple(item.strip() for item in raw.split(",") if item.strip())
-
-
-#: How a ``PIRSCH_<NAME>`` variable is read, by the option's annotation: an option whose type is
-#: none of these (a callable, ``environ``) has no variable.
-_ENV_PARSERS: dict[str, Callable[[str, str], object]] = {
-    "bool": _parse_bool,
-    "int": _parse_int,
-    "float": _parse_float,
-    "str": _parse_str,
-    "str | None": _parse_str,
-}
-
-
-def _env_parser(annotation: str) -> Callable[[str, str], object] | None:
-    if annotation in _ENV_PARSERS:
-        return _ENV_PARSERS[annotation]
-    if re.match(r"^(Sequence|tuple|list|frozenset|set)\[str\b", annotation):
-        return _parse_list
-    if annotation.startswith("Literal["):
-        return _parse_str
-    return None
 
 
 def _check_url(value: object) -> str:

@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 from pirsch_middleware import Filter, Settings, tracked_request
-from pirsch_middleware.settings import _env_parser, env_var
+from pirsch_middleware.environment import env_parser, env_var
 from pirsch_middleware.testing import Capture, FakePirschAPI
 
 from .conftest import ACCESS_KEY, BROWSER_HEADERS, CLIENT_ID, CLIENT_SECRET, request
@@ -97,7 +97,7 @@ def test_every_setting_heading_names_its_environment_variable() -> None:
     text = {s.split("\n", 1)[0].strip(): s for s in sections[1:]}
     for f in dataclasses.fields(Settings):
         assert f.name in text, f"README has no ### {f.name}"
-        if _env_parser(str(f.type)) is not None:
+        if env_parser(str(f.type)) is not None:
             assert env_var(f.name) in text[f.name], f"### {f.name} does not name its variable"
 
 

@@ -168,9 +168,9 @@ def test_every_plain_setting_reads_its_environment_variable(
 def test_every_plain_typed_field_has_an_environment_variable() -> None:
     import dataclasses
 
-    from pirsch_middleware.settings import _env_parser
+    from pirsch_middleware.environment import env_parser
 
-    without = {f.name for f in dataclasses.fields(Settings) if _env_parser(str(f.type)) is None}
+    without = {f.name for f in dataclasses.fields(Settings) if env_parser(str(f.type)) is None}
     assert without == {"should_track", "before_send", "environ"}
 
 
