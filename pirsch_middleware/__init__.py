@@ -18,6 +18,7 @@ from .context import (
     tracked_request,
 )
 from .errors import ConfigurationError, PirschError
+from .explain import Verdict, request_from_url
 from .extract import SKIP_REASONS
 from .filter import Filter
 from .records import Event, Hit, Record, Session
@@ -30,7 +31,7 @@ from .settings import (
     Settings,
 )
 from .stats import Stats
-from .tracker import Tracker
+from .tracker import Tracker, trackers
 
 __all__ = [
     "DEFAULT_DOWNLOAD_EXTENSIONS",
@@ -52,14 +53,17 @@ __all__ = [
     "Settings",
     "Stats",
     "Tracker",
+    "Verdict",
     "__version__",
     "current_request",
     "event",
     "exempt",
     "keep_alive",
+    "request_from_url",
     "set_tags",
     "set_title",
     "skip_page_view",
     "track_event",
     "tracked_request",
+    "trackers",
 ]

@@ -1,4 +1,4 @@
-"""Command line: ``python -m pirsch_middleware demo`` and ``python -m pirsch_middleware stats``."""
+"""Command line: ``python -m pirsch_middleware demo``, ``fake-api``, ``explain`` and ``stats``."""
 
 from __future__ import annotations
 
@@ -16,12 +16,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo.add_argument(
         "--app", choices=["starlette", "fastapi", "flask", "django"], default="starlette"
     )
-    from ._stats_cli import add_parser, run
+    from . import _explain_cli, _fake_cli, _stats_cli
 
-    add_parser(commands)
+    _fake_cli.add_parser(commands)
+    _explain_cli.add_parser(commands)
+    _stats_cli.add_parser(commands)
     args = parser.parse_args(argv)
     if args.command == "stats":
-        return run(args)
+        return _stats_cli.run(args)
+    if args.command == "fake-api":
+        return _fake_cli.run(args)
+    if args.command == "explain":
+        return _explain_cli.run(args)
     from ._demo import demo as run_demo
 
     return run_demo(args.app)

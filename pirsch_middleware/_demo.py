@@ -13,8 +13,11 @@ from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 import httpx
 
+from ._fake_cli import FAKE_KEY, show
 from ._version import __version__
-from .testing import FakePirschAPI, Received
+from .errors import ConfigurationError
+from .settings import Settings
+from .testing import FakePirschAPI
 from .tracker import Tracker
 
 APPS = {
@@ -51,13 +54,26 @@ _VISITS: list[tuple[str, str, dict[str, str]]] = [
 
 
 def demo(app_name: str = "starlette") -> int:
-    """Serve an example app, visit it, and show what reaches the Pirsch API."""
-    real = bool(os.environ.get("PIRSCH_ACCESS_KEY") or os.environ.get("PIRSCH_CLIENT_ID"))
+    """Serve an example app, visit it, and show what reaches the Pirsch API; 1 when not every
+    page view and event arrived."""
+    try:
+        chosen = Settings()  # what the example app will read from the environment
+    except ConfigurationError as error:
+        print(f"error: {error}")
+        return 2
+    real = chosen.auth_mode != "none"
     with FakePirschAPI() as api:
-        if not real:
-            os.environ["PIRSCH_ACCESS_KEY"] = "pa_" + "d" * 45
+        if real:
+            target = (
+                f"the Pirsch API at {chosen.base_url} with the credentials in your environment "
+                "(unset PIRSCH_ACCESS_KEY, PIRSCH_CLIENT_ID and PIRSCH_BASE_URL for a local one)"
+            )
+        else:
+            os.environ["PIRSCH_ACCESS_KEY"] = FAKE_KEY
             os.environ["PIRSCH_BASE_URL"] = api.base_url
-        api.on_receive = _show
+            target = f"a local stand-in of the Pirsch API at {api.base_url}"
+        print(f"pirsch-middleware {__version__}: the {app_name} example app, sending to {target}\n")
+        api.on_receive = show
         try:
             module = importlib.import_module(APPS[app_name])
         except ModuleNotFoundError as error:
@@ -65,8 +81,6 @@ def demo(app_name: str = "starlette") -> int:
                 raise
             print("The demo serves the apps in example_apps/: run it from the repository root.")
             return 2
-        target = "Pirsch" if real else f"a local stand-in of the Pirsch API at {api.base_url}"
-        print(f"pirsch-middleware {__version__}: the {app_name} example app, sending to {target}\n")
         with _serve(app_name, module) as (url, tracker):
             browser = {"User-Agent": _FIREFOX, "Accept-Language": "en-US,en;q=0.5"}
             with httpx.Client(base_url=url, headers=browser) as client:
@@ -82,21 +96,22 @@ def demo(app_name: str = "starlette") -> int:
             print("\nwaiting for the background sender ...")
             delivered = tracker().flush(10)
             stats = tracker().stats()
+    dropped = sum(stats.dropped.values())
+    print(f"\nsent {stats.sent}, dropped {dropped}, skipped {stats.skipped}")
+    if stats.address_warnings:
+        # On loopback every visitor is 127.0.0.1: the warning a misconfigured proxy gives.
+        print(f"address warnings {stats.address_warnings} (see the log line above)")
+    if not stats.sent or dropped or not delivered:
+        reasons = ", ".join(f"{k}: {v}" for k, v in stats.dropped.items()) or "none"
         print(
-            f"\nsent {stats.sent}, dropped {sum(stats.dropped.values())}, skipped {stats.skipped}"
+            f"Not everything reached {'the Pirsch API' if real else 'the local API'}: "
+            f"{stats.sent} accepted, dropped by reason: {reasons}, "
+            f"{stats.pending} still queued. The warnings above say why."
         )
-        if stats.address_warnings:
-            # On loopback every visitor is 127.0.0.1: the warning a misconfigured proxy gives.
-            print(f"address warnings {stats.address_warnings} (see the log line above)")
-        if real:
-            print("The page views are in your Pirsch dashboard.")
-    return 0 if delivered else 1
-
-
-def _show(record: Received) -> None:
-    body = record.body
-    detail = body.get("event_name") or body.get("title") or ""
-    print(f"  Pirsch API received {record.kind:5} {body.get('url', '')}  {detail}  ip={body['ip']}")
+        return 1
+    if real:
+        print(f"The API accepted all {stats.sent}: they are in your Pirsch dashboard.")
+    return 0
 
 
 @contextmanager

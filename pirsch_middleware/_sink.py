@@ -10,10 +10,13 @@ from collections.abc import Callable
 
 from .records import Record
 
-__all__ = ["active_sink", "pop_sink", "push_sink"]
+__all__ = ["active_sink", "pop_sink", "push_sink", "skip_listeners"]
 
 Sink = Callable[[Record], None]
 _active: list[Sink] = []
+#: Told ``(reason, what)`` of every skip while a capture is active, so a failed assertion can say
+#: why a request sent nothing. Empty (one truth test per skip) otherwise.
+skip_listeners: list[Callable[[str, str], None]] = []
 _lock = threading.Lock()
 
 

@@ -4,19 +4,33 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import difflib
 import json
+import os
 import sys
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from .client import PirschClient
+from .environment import env_var
 from .errors import ConfigurationError, PirschError
 from .filter import Filter
 from .results import Result
+from .settings import Settings
 from .statistics import ENDPOINTS
 
 _SPECIAL = ("domains", "funnels")
+_ENDPOINTS = (*_SPECIAL, *ENDPOINTS)
+# The Filter fields that have an option of their own; the others are --filter KEY=VALUE.
+_OPTIONS = {
+    "domain_id": "--domain",
+    "from_date": "--from",
+    "to_date": "--to",
+    "tz": "--tz",
+    "scale": "--scale",
+    "limit": "--limit",
+}
 
 
 def add_parser(commands: Any) -> None:
@@ -26,7 +40,7 @@ def add_parser(commands: Any) -> None:
         description="Read one statistics endpoint and print it as a table (or JSON). "
         "Endpoints: " + ", ".join([*_SPECIAL, *ENDPOINTS]),
     )
-    parser.add_argument("endpoint", choices=[*_SPECIAL, *ENDPOINTS], metavar="ENDPOINT")
+    parser.add_argument("endpoint", metavar="ENDPOINT")
     parser.add_argument("--domain", help="the domain id (see the 'domains' endpoint)")
     parser.add_argument("--from", dest="from_date", help="YYYY-MM-DD (default: 6 days ago)")
     parser.add_argument("--to", dest="to_date", help="YYYY-MM-DD (default: today)")
@@ -46,27 +60,66 @@ def add_parser(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        with PirschClient() as client:
+        if args.endpoint not in _ENDPOINTS:
+            typed = args.endpoint.lower().replace("-", "_")
+            close = [e for e in _ENDPOINTS if typed in e] or difflib.get_close_matches(
+                typed, _ENDPOINTS, 1
+            )
+            hint = f"did you mean {close[0]!r}?" if close else "see --help for the list"
+            raise ValueError(f"ENDPOINT: no endpoint {args.endpoint!r} ({hint})")
+        settings = Settings()
+        if not settings.client_id:
+            names = " and ".join(env_var(n) for n in ("client_id", "client_secret"))
+            print(
+                f"error: statistics need an OAuth client: set {names} (create one in "
+                "Pirsch's developer settings); an access key only sends hits",
+                file=sys.stderr,
+            )
+            return 2
+        with PirschClient(settings=settings) as client:
             if args.endpoint == "domains":
                 rows: Any = client.domains()
             elif args.endpoint == "funnels":
                 rows = client.funnels(_required_domain(args))
             else:
                 rows = getattr(client, args.endpoint)(_filter(args))
-    except (ConfigurationError, ValueError, TypeError) as error:
+    except ConfigurationError as error:
+        print(f"error: {_in_user_words(error)}", file=sys.stderr)
+        return 2
+    except (ValueError, TypeError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except PirschError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     items = rows if isinstance(rows, list) else [rows]
-    if args.json:
-        data = [dataclasses.asdict(item) for item in items]
-        shown = data if isinstance(rows, list) else data[0]
-        print(json.dumps(shown, indent=2, default=_json_value))
-    else:
-        print(table(items))
+    try:
+        if args.json:
+            data = [dataclasses.asdict(item) for item in items]
+            shown = data if isinstance(rows, list) else data[0]
+            print(json.dumps(shown, indent=2, default=_json_value))
+        else:
+            print(table(items))
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader left (| head): no traceback, and none at exit when Python flushes again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     return 0
+
+
+def _in_user_words(error: ConfigurationError) -> str:
+    """A filter's error in the command line's terms: its option, and dates as typed."""
+    name = error.setting
+    option = _OPTIONS.get(name, f"--filter {name}")
+    expected = error.expected.replace("datetime.date", "YYYY-MM-DD")
+    for field, other in _OPTIONS.items():
+        expected = expected.replace(field, other)
+    value = error.value
+    shown = value.isoformat() if isinstance(value, date) else repr(value)
+    if name not in _OPTIONS and not any(f.name == name for f in dataclasses.fields(Filter)):
+        return str(error)  # a setting, from the environment
+    return f"{option}: expected {expected}, got {shown}"
 
 
 def _json_value(value: Any) -> Any:
@@ -168,7 +221,15 @@ def _text(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
     if isinstance(value, list):
-        return ", ".join(_text(v) if not isinstance(v, Result) else "…" for v in value)
+        return "; ".join(_text(v) if not isinstance(v, Result) else _compact(v) for v in value)
+    if isinstance(value, Result):
+        return _compact(value)
     if isinstance(value, dict):
         return ", ".join(f"{k}={v}" for k, v in value.items())
     return str(value)
+
+
+def _compact(item: Result) -> str:
+    """A result inside a cell: its non-empty fields as ``name=value``."""
+    row = _flatten(item)
+    return " ".join(f"{k}={v}" for k, v in row.items() if v not in ("", "0", "0.0"))

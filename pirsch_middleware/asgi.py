@@ -6,10 +6,12 @@ import asyncio
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
-from .context import RequestContext, _current, report_error
+from .context import RequestContext, _current, decorators_above, is_exempt, report_error
+from .errors import ConfigurationError
 from .pageview import merge_accept_ch
 from .request import RequestData, asgi_names, asgi_path, asgi_request
 from .settings import Settings, SettingsOptions
+from .stats import RateLimitedLog, logger
 from .tracker import Tracker
 
 if TYPE_CHECKING:
@@ -22,6 +24,7 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+_order_log = RateLimitedLog(3600.0)
 
 
 class PirschMiddleware:
@@ -33,7 +36,15 @@ class PirschMiddleware:
     response starts (after its first body chunk when the title is read from it), so streamed and
     server-sent-event responses count when they begin. WebSocket scopes pass through untouched;
     lifespan shutdown flushes the queue.
+
+    Bad options do not raise here: Starlette builds its middleware at the first lifespan or
+    request event, where an exception would answer every request with a 500. Instead the
+    :class:`ConfigurationError` is logged at ERROR, kept in :attr:`error`, fails the lifespan
+    start-up (the server refuses to start), and requests pass through untracked.
     """
+
+    #: The configuration error that keeps this middleware from tracking, if any.
+    error: ConfigurationError | None = None
 
     def __init__(
         self,
@@ -44,7 +55,12 @@ class PirschMiddleware:
         **options: Unpack[SettingsOptions],
     ) -> None:
         self.app = app
-        self.tracker = tracker if tracker is not None else Tracker(settings, **options)
+        try:
+            self.tracker = tracker if tracker is not None else Tracker(settings, **options)
+        except ConfigurationError as error:
+            logger.error("pirsch_middleware: not tracking: %s", error)
+            self.error = error
+            self.tracker = Tracker(Settings(enabled=False, environ={}))
         chosen = self.tracker.settings
         # A should_track rule may read any header; otherwise only those the core reads are decoded.
         names = None if chosen.should_track else asgi_names(chosen.extra_headers())
@@ -57,6 +73,9 @@ class PirschMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             if scope["type"] == "lifespan":
+                if self.error is not None:
+                    await _fail_startup(self.error, receive, send)
+                    return
                 send = self._lifespan_send(send)
             await self.app(scope, receive, send)
             return
@@ -75,7 +94,7 @@ class PirschMiddleware:
                 # No page view whatever the response: nothing to see in it.
                 await self.app(scope, receive, send)
             else:
-                await self.app(scope, receive, _watch(context, send))
+                await self.app(scope, receive, _watch(context, send, scope))
         finally:
             _current.reset(token)
             context.finish()
@@ -90,7 +109,17 @@ class PirschMiddleware:
         return send_lifespan
 
 
-def _watch(context: RequestContext, send: Send) -> Send:
+async def _fail_startup(error: ConfigurationError, receive: Receive, send: Send) -> None:
+    """Answer the lifespan start-up with the configuration error, then raise it (as
+    Starlette's router does with a failing start-up handler): the server stops."""
+    message = await receive()
+    if message["type"] == "lifespan.startup":
+        text = f"pirsch_middleware: {error}"
+        await send({"type": "lifespan.startup.failed", "message": text})
+    raise error
+
+
+def _watch(context: RequestContext, send: Send, scope: Scope) -> Send:
     """``send``, showing the response's start (and first body chunk) to the context."""
     wants_body = False
 
@@ -99,6 +128,9 @@ def _watch(context: RequestContext, send: Send) -> Send:
         kind = message["type"]
         if kind == "http.response.start":
             try:
+                endpoint = scope.get("endpoint")  # Starlette's router sets it, FastAPI's too
+                if endpoint is not None:
+                    _check_endpoint(context, endpoint)
                 content_type = disposition = None
                 encoded = False
                 for name, value in message.get("headers") or ():
@@ -130,6 +162,25 @@ def _with_accept_ch(headers: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes,
     kept = [(n, v) for n, v in pairs if n.lower() != b"accept-ch"]
     value = merge_accept_ch(", ".join(found) or None)
     return [*kept, (b"accept-ch", value.encode("latin-1"))]
+
+
+def _check_endpoint(context: RequestContext, endpoint: Any) -> None:
+    """Honour ``@exempt`` above the route decorator; say when ``@track_event`` sits there, where
+    the router calls the plain function and no event can be sent."""
+    if is_exempt(endpoint):
+        context.skip()
+    if getattr(endpoint, "__pirsch_decorated__", None) is None:
+        return  # nothing of ours above the route decorator: the common case
+    events = {getattr(d, "__pirsch_event__", None) for d in decorators_above(endpoint)} - {None}
+    if events:
+        name = getattr(endpoint, "__qualname__", repr(endpoint))
+        _order_log.warning(
+            name,
+            "pirsch_middleware: @track_event(%s) above the route decorator of %s sends nothing: "
+            "the router calls the undecorated function; put it below @app.get or @app.route",
+            ", ".join(sorted(map(repr, events))),
+            name,
+        )
 
 
 def answer_lifespan(app: ASGIApp, on_shutdown: Callable[[], object]) -> ASGIApp:

@@ -100,7 +100,7 @@ class AsyncPirschClient(ClientBase):
         attempt = 0
         while True:
             try:
-                response = await self.request("GET", endpoint.path, params=params)
+                response = await self.request("GET", endpoint.path, params=params, statistics=True)
                 break
             except PirschError as error:
                 delay = retry_delay(error, attempt, self._settings.retry_backoff)
@@ -123,14 +123,19 @@ class AsyncPirschClient(ClientBase):
         *,
         content: bytes | None = None,
         params: list[tuple[str, str]] | None = None,
+        statistics: bool = False,
     ) -> httpx.Response:
-        """Send an authenticated request; on a 401 with OAuth, renew the token and try once more."""
-        token = await self._bearer()
+        """Send an authenticated request; on a 401 with OAuth, renew the token and try once more.
+
+        ``statistics`` asks for the OAuth token even when an access key is set."""
+        token = await self._bearer(statistics)
         response = await self._send(method, path, content, params, token)
-        if response.status_code == 401 and self._settings.client_id:
+        if response.status_code == 401 and self._is_oauth(token):
             if self._token == token:
                 self._token = None
-            response = await self._send(method, path, content, params, await self._bearer())
+            response = await self._send(
+                method, path, content, params, await self._bearer(statistics)
+            )
         if response.status_code >= 400:
             raise api_error(response, f"{method} {path}")
         return response
@@ -150,15 +155,15 @@ class AsyncPirschClient(ClientBase):
         except httpx.HTTPError as exc:
             raise PirschError(f"{method} {path}: {type(exc).__name__}: {exc}") from None
 
-    async def _bearer(self) -> str:
-        token = self._cached_token()
+    async def _bearer(self, statistics: bool) -> str:
+        token = self._cached_token(statistics)
         if token is not None:
             return token
         # Made on first use: a lock belongs to the event loop that first awaits it.
         if self._token_lock is None:
             self._token_lock = asyncio.Lock()
         async with self._token_lock:
-            token = self._cached_token()
+            token = self._cached_token(statistics)
             if token is None:
                 try:
                     response = await self._http.post(

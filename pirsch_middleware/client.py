@@ -211,14 +211,20 @@ class ClientBase(StatisticsAPI):
             )
         return endpoint.params(arg)
 
-    def _cached_token(self) -> str | None:
-        if self._settings.access_key:
+    def _cached_token(self, statistics: bool) -> str | None:
+        """The bearer token if one is at hand: the access key for ingestion (when set), the OAuth
+        token otherwise (statistics need it); ``None`` when a token must be fetched."""
+        if self._settings.access_key and not (statistics and self._settings.client_id):
             return self._settings.access_key
         if not self._settings.client_id:
             raise PirschError("no credentials: set access_key, or client_id and client_secret")
         if self._token is not None and time.monotonic() < self._token_expires:
             return self._token
         return None
+
+    def _is_oauth(self, token: str) -> bool:
+        """Whether ``token`` came from the OAuth client (and may be renewed on a 401)."""
+        return bool(self._settings.client_id) and token != self._settings.access_key
 
     def _keep_token(self, response: httpx.Response) -> str:
         token, lifetime = token_from(response)
@@ -302,7 +308,7 @@ class PirschClient(ClientBase):
         attempt = 0
         while True:
             try:
-                response = self.request("GET", endpoint.path, params=params)
+                response = self.request("GET", endpoint.path, params=params, statistics=True)
                 break
             except PirschError as error:
                 delay = retry_delay(error, attempt, self._settings.retry_backoff)
@@ -325,13 +331,17 @@ class PirschClient(ClientBase):
         *,
         content: bytes | None = None,
         params: list[tuple[str, str]] | None = None,
+        statistics: bool = False,
     ) -> httpx.Response:
-        """Send an authenticated request; on a 401 with OAuth, renew the token and try once more."""
-        token = self._bearer()
+        """Send an authenticated request; on a 401 with OAuth, renew the token and try once more.
+
+        ``statistics`` asks for the OAuth token even when an access key is set (the key is for
+        ingestion only)."""
+        token = self._bearer(statistics)
         response = self._send(method, path, content, params, token)
-        if response.status_code == 401 and self._settings.client_id:
+        if response.status_code == 401 and self._is_oauth(token):
             self._drop_token(token)
-            response = self._send(method, path, content, params, self._bearer())
+            response = self._send(method, path, content, params, self._bearer(statistics))
         if response.status_code >= 400:
             raise api_error(response, f"{method} {path}")
         return response
@@ -351,12 +361,12 @@ class PirschClient(ClientBase):
         except httpx.HTTPError as exc:
             raise PirschError(f"{method} {path}: {type(exc).__name__}: {exc}") from None
 
-    def _bearer(self) -> str:
-        token = self._cached_token()
+    def _bearer(self, statistics: bool) -> str:
+        token = self._cached_token(statistics)
         if token is not None:
             return token
         with self._token_lock:
-            token = self._cached_token()
+            token = self._cached_token(statistics)
             if token is None:
                 token = self._keep_token(self._post_token())
             return token

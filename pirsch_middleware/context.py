@@ -11,7 +11,7 @@ import functools
 import inspect
 import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from typing import Any, TypeVar, cast
 
@@ -298,7 +298,13 @@ def skip_page_view() -> None:
 
 
 def exempt(view: _F) -> _F:
-    """Decorate a view (sync or async) whose requests are no page views."""
+    """Decorate a view (sync or async) whose requests are no page views.
+
+    Below the route decorator it wraps the view. Above it (``@exempt`` over ``@app.route`` or
+    ``@app.get``), where the framework has already registered the plain function, it marks that
+    function: Flask's extension and the ASGI middleware (Starlette, FastAPI) look the route's
+    function up per request, so the order does not matter there.
+    """
     if inspect.iscoroutinefunction(view):
 
         @functools.wraps(view)
@@ -306,14 +312,49 @@ def exempt(view: _F) -> _F:
             skip_page_view()
             return await view(*args, **kwargs)
 
-        return cast(_F, exempt_async)
+        return _mark(view, cast(_F, exempt_async), exempt=True)
 
     @functools.wraps(view)
     def exempt_sync(*args: Any, **kwargs: Any) -> Any:
         skip_page_view()
         return view(*args, **kwargs)
 
-    return cast(_F, exempt_sync)
+    return _mark(view, cast(_F, exempt_sync), exempt=True)
+
+
+def _mark(view: Any, decorated: _F, *, exempt: bool = False) -> _F:
+    """Remember on ``view`` the function decorating it (see :func:`outermost`)."""
+    with suppress(AttributeError, TypeError):  # a builtin or a bound method takes none
+        if exempt:
+            setattr(decorated, "__pirsch_exempt__", True)  # noqa: B010
+            setattr(view, "__pirsch_exempt__", True)  # noqa: B010
+        setattr(view, "__pirsch_decorated__", decorated)  # noqa: B010
+    return decorated
+
+
+def decorators_above(view: Any) -> list[Any]:
+    """The pirsch_middleware decorators applied to ``view`` after a framework registered it
+    (above its route decorator), innermost first."""
+    chain: list[Any] = []
+    while len(chain) < 16:  # our own decorators; bounded against a cycle
+        decorated = getattr(view, "__pirsch_decorated__", None)
+        if decorated is None or decorated is view:
+            break
+        chain.append(decorated)
+        view = decorated
+    return chain
+
+
+def outermost(view: Any) -> Any:
+    """The outermost pirsch_middleware decorator of ``view`` (``view`` itself if none): what a
+    route should call when the decorators sit above the route decorator."""
+    chain = decorators_above(view)
+    return chain[-1] if chain else view
+
+
+def is_exempt(view: Any) -> bool:
+    """Whether ``view`` was decorated with :func:`exempt`, above or below its route."""
+    return bool(getattr(view, "__pirsch_exempt__", False))
 
 
 def track_event(
@@ -328,7 +369,16 @@ def track_event(
     ``meta`` is a mapping, or a callable that receives the view's result and returns one;
     ``duration=True`` measures the view in seconds. A view that raises sends no event. The
     arguments are checked here, when the module defining the view is imported.
+
+    Put it below the route decorator (``@app.route`` / ``@app.get`` first, then
+    ``@track_event``). Above it, Flask's extension still calls the decorated view; Starlette and
+    FastAPI call the plain function, and the ASGI middleware logs a warning naming the view.
     """
+    if callable(name):
+        raise TypeError(
+            'track_event needs an event name: write @track_event("Signup") above the view, '
+            "not a bare @track_event"
+        )
     if not isinstance(name, str) or not name.strip():
         raise ValueError(f"track_event: name: expected a non-empty event name, got {name!r}")
     if meta is not None and not callable(meta):
@@ -364,7 +414,8 @@ def track_event(
                 emit(context, result, started)
                 return result
 
-            return cast(_F, tracked_async)
+            tracked_async.__pirsch_event__ = name  # type: ignore[attr-defined]
+            return _mark(view, cast(_F, tracked_async))
 
         @functools.wraps(view)
         def tracked_sync(*args: Any, **kwargs: Any) -> Any:
@@ -374,6 +425,7 @@ def track_event(
             emit(context, result, started)
             return result
 
-        return cast(_F, tracked_sync)
+        tracked_sync.__pirsch_event__ = name  # type: ignore[attr-defined]
+        return _mark(view, cast(_F, tracked_sync))
 
     return decorate

@@ -11,12 +11,22 @@ class ConfigurationError(ValueError):
     def __init__(self, setting: str, expected: str, value: object, *, secret: bool = False) -> None:
         self.setting = setting
         self.expected = expected
+        #: The wrong value (``None`` for a secret, which is never kept).
+        self.value = None if secret else value
         shown = repr(value)
         if secret:  # a secret is described, never shown
             shown = "a hidden value" + (
                 f" of {len(value)} characters" if isinstance(value, str) else ""
             )
+        self._shown = shown
         super().__init__(f"{setting}: expected {expected}, got {shown}")
+
+    def renamed(self, setting: str) -> ConfigurationError:
+        """The same error about ``setting`` (the environment variable a value came from)."""
+        error = ConfigurationError(setting, self.expected, None)
+        error.value, error._shown = self.value, self._shown
+        error.args = (f"{setting}: expected {self.expected}, got {self._shown}",)
+        return error
 
 
 class PirschError(Exception):

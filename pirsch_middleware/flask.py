@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from flask import Flask, current_app, has_app_context
 
-from .context import exempt
+from .context import exempt, outermost
+from .errors import ConfigurationError
 from .settings import Settings, SettingsOptions
 from .tracker import Tracker
 from .wsgi import PirschMiddleware
@@ -43,6 +45,14 @@ class Pirsch:
         if "pirsch" in app.extensions:
             raise RuntimeError("Pirsch is already installed on this app")
         Settings.check_names(options, "init_app()")
+        if "PIRSCH" in app.config:  # Django's form: say so rather than ignore it
+            raise ConfigurationError(
+                "app.config['PIRSCH']",
+                "PIRSCH_<NAME> keys in Flask, such as app.config['PIRSCH_ACCESS_KEY'], "
+                "not a PIRSCH dict",
+                app.config["PIRSCH"],
+                secret=True,
+            )
         config = {k: v for k, v in app.config.items() if k.startswith(PREFIX)}
         Settings.check_names(config, "app.config", PREFIX)
         config = {k[len(PREFIX) :].lower(): v for k, v in config.items()}
@@ -50,6 +60,7 @@ class Pirsch:
         middleware = PirschMiddleware(app.wsgi_app, tracker=tracker)
         app.wsgi_app = middleware  # type: ignore[method-assign]
         app.extensions["pirsch"] = middleware
+        app.before_request(_decorated_views())
 
     @property
     def tracker(self) -> Tracker:
@@ -58,3 +69,25 @@ class Pirsch:
             raise RuntimeError("Pirsch.tracker needs an app context: use app.extensions['pirsch']")
         middleware: PirschMiddleware = current_app.extensions["pirsch"]
         return middleware.tracker
+
+
+def _decorated_views() -> Callable[[], None]:
+    """A ``before_request`` hook for ``@pirsch.exempt`` or ``@track_event`` above ``@app.route``:
+    they decorate a function Flask never calls (the route registered the plain one), so at the
+    first request every endpoint is pointed at its decorated view. Once is enough: Flask refuses
+    new routes after the first request, and it looks the view up after its ``before_request``
+    hooks, so that request counts too."""
+    done = False
+
+    def point_endpoints_at_decorated_views() -> None:
+        nonlocal done
+        if done:
+            return
+        views = current_app.view_functions
+        for endpoint, view in list(views.items()):
+            decorated = outermost(view)
+            if decorated is not view:
+                views[endpoint] = decorated
+        done = True
+
+    return point_endpoints_at_decorated_views

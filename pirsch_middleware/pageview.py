@@ -21,6 +21,7 @@ __all__ = [
     "NavigationRules",
     "Rule",
     "merge_accept_ch",
+    "rule_text",
     "rules_markdown",
 ]
 
@@ -156,6 +157,17 @@ CLIENT_HINTS = (
 _HTML_ACCEPT = ("text/html", "application/xhtml+xml")
 _FRAMES = ("iframe", "frame")
 _MAX_CACHED = 2048
+
+
+def rule_text(reason: str) -> str:
+    """A skip reason in words, from :data:`RULES` (with the setting that turns it off)."""
+    if reason == "disabled":
+        return "the enabled setting is False"
+    for rule in RULES:
+        if rule.reason == reason:
+            why = rule.why.replace("`", "")
+            return f"{why} (setting: {rule.setting})" if rule.setting != "-" else why
+    return f"see SKIP_REASONS for {reason!r}"
 
 
 def rules_markdown() -> str:

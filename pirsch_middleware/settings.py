@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
+from .environment import env_parser, env_var
 from .errors import ConfigurationError
 from .pageview import DEFAULT_DOWNLOAD_EXTENSIONS, DEFAULT_PARTIAL_HEADERS
 from .proxies import PRESETS, Preset
@@ -28,6 +29,7 @@ __all__ = [
     "Network",
     "Settings",
     "SettingsOptions",
+    "closest_name",
 ]
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -69,14 +71,7 @@ DEFAULT_EXCLUDE_PATHS: tuple[str, ...] = (
     "*.ttf",
 )
 
-_ENV = {
-    "access_key": "PIRSCH_ACCESS_KEY",
-    "client_id": "PIRSCH_CLIENT_ID",
-    "client_secret": "PIRSCH_CLIENT_SECRET",
-    "base_url": "PIRSCH_BASE_URL",
-    "trusted_proxies": "PIRSCH_TRUSTED_PROXIES",
-    "proxy": "PIRSCH_PROXY",
-}
+_CREDENTIALS = ("access_key", "client_id", "client_secret")
 _SECRETS = frozenset({"access_key", "client_secret"})
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 
@@ -126,10 +121,21 @@ class Settings:
     """Validated configuration of a :class:`~pirsch_middleware.Tracker`.
 
     Every option is checked when the object is built; a wrong one raises
-    :class:`~pirsch_middleware.ConfigurationError` naming the option, the expected form and the
-    value. Credentials and the base URL not given here are read from ``PIRSCH_ACCESS_KEY``,
-    ``PIRSCH_CLIENT_ID``, ``PIRSCH_CLIENT_SECRET`` and ``PIRSCH_BASE_URL``.
+    :class:`~pirsch_middleware.ConfigurationError` naming the option (or the environment variable
+    it came from), the expected form and the value; a misspelt name raises it too, suggesting the
+    closest. An option not given here is read from the environment variable ``PIRSCH_<NAME>``
+    (``PIRSCH_BATCH_SIZE``, ``PIRSCH_ENABLED``, ...; see :func:`env_var`), except the callables
+    and ``environ``. The three credentials come as a group: when one is given here, none is read
+    from the environment.
     """
+
+    def __new__(cls, **options: Any) -> Settings:
+        check_names(options, f"{cls.__name__}()")
+        self = super().__new__(cls)
+        # What the caller gave (None counts as not given): the environment fills in the rest.
+        given = frozenset(k for k, v in options.items() if v is not None)
+        object.__setattr__(self, "_given", given)
+        return self
 
     access_key: str | None = field(default=None, repr=False)
     client_id: str | None = None
@@ -168,13 +174,38 @@ class Settings:
 
     def __post_init__(self) -> None:
         env = os.environ if self.environ is None else self.environ
+        from_env = self._read_environment(env)
+        try:
+            self._validate()
+        except ConfigurationError as error:
+            if error.setting in from_env:
+                raise error.renamed(from_env[error.setting]) from None
+            raise
+
+    def _read_environment(self, env: Mapping[str, str]) -> dict[str, str]:
+        """Set the options not given explicitly from ``PIRSCH_<NAME>``; {option: variable} read."""
+        given: frozenset[str] = getattr(self, "_given", frozenset())
+        read = {}
+        for f in dataclasses.fields(self):
+            parse = env_parser(str(f.type))
+            if parse is None or f.name in given:
+                continue
+            if f.name in _CREDENTIALS and given.intersection(_CREDENTIALS):
+                continue
+            variable = env_var(f.name)
+            raw = env.get(variable)
+            if raw is None:
+                continue
+            value = parse(variable, raw)
+            if value is not None:
+                self._set(f.name, value)
+                read[f.name] = variable
+        return read
+
+    def _validate(self) -> None:
         set_ = self._set
-        if self.access_key is None and self.client_id is None and self.client_secret is None:
-            for name in ("access_key", "client_id", "client_secret"):
-                set_(name, env.get(_ENV[name]) or None)
         self._check_credentials()
-        base_url = self.base_url if self.base_url is not None else env.get(_ENV["base_url"])
-        set_("base_url", _check_url(base_url or DEFAULT_BASE_URL))
+        set_("base_url", _check_url(self.base_url or DEFAULT_BASE_URL))
         for name in ("timeout", "flush_interval", "retry_backoff", "retry_backoff_max"):
             set_(name, _number(name, getattr(self, name), positive=True))
         set_("shutdown_timeout", _number("shutdown_timeout", self.shutdown_timeout))
@@ -201,15 +232,9 @@ class Settings:
             value = getattr(self, name)
             if value is not None and not callable(value):
                 raise ConfigurationError(name, "a callable or None", value)
-        proxies = env.get(_ENV["trusted_proxies"])
-        if self.trusted_proxies is DEFAULT_TRUSTED_PROXIES and proxies is not None:
-            # A comma-separated list; an empty value trusts no proxy.
-            set_("trusted_proxies", tuple(p.strip() for p in proxies.split(",") if p.strip()))
         set_("trusted_proxies", tuple(str(n) for n in self.proxy_networks()))
         set_("partial_headers", _check_headers("partial_headers", self.partial_headers))
         set_("download_extensions", _check_extensions(self.download_extensions))
-        if self.proxy == "reverse_proxy" and env.get(_ENV["proxy"]):
-            set_("proxy", env[_ENV["proxy"]].strip())
         set_("proxy_hops", _integer("proxy_hops", self.proxy_hops, 1, 10))
         self.preset()
         set_("exclude_paths", _check_excludes(self.exclude_paths))
@@ -231,18 +256,12 @@ class Settings:
             # The official SDKs take an access key in the secret's place when no id is given.
             self._set("access_key", self.access_key or self.client_secret)
             self._set("client_secret", None)
-        if self.access_key is not None:
-            if not self.access_key.startswith("pa_"):
-                raise ConfigurationError(
-                    "access_key", "a key starting with 'pa_'", self.access_key, secret=True
-                )
-            if self.client_id is not None or self.client_secret is not None:
-                raise ConfigurationError(
-                    "access_key",
-                    "either access_key or client_id + client_secret, not both",
-                    "access_key together with client_id/client_secret",
-                )
-        elif (self.client_id is None) != (self.client_secret is None):
+        if self.access_key is not None and not self.access_key.startswith("pa_"):
+            raise ConfigurationError(
+                "access_key", "a key starting with 'pa_'", self.access_key, secret=True
+            )
+        # With an OAuth client as well, the key sends hits and the client reads statistics.
+        if (self.client_id is None) != (self.client_secret is None):
             missing = "client_secret" if self.client_secret is None else "client_id"
             raise ConfigurationError(
                 missing, "a value when the other OAuth credential is set", None
@@ -250,7 +269,8 @@ class Settings:
 
     @property
     def auth_mode(self) -> Literal["access_key", "oauth", "none"]:
-        """How the tracker authenticates; ``"none"`` only logs what it would send."""
+        """How the tracker authenticates its hits (an access key wins over an OAuth client, which
+        then serves statistics only); ``"none"`` only logs what it would send."""
         if self.access_key:
             return "access_key"
         return "oauth" if self.client_id else "none"
@@ -319,19 +339,13 @@ class Settings:
 
     @classmethod
     def check_names(cls, options: Mapping[str, object], source: str, prefix: str = "") -> None:
-        """Raise :class:`ConfigurationError` for a key of ``options`` that names no option.
+        """Raise :class:`ConfigurationError` for a key of ``options`` that names no option,
+        suggesting the closest name.
 
         ``prefix`` is how a framework's configuration spells the names (``"PIRSCH_"`` keys in
         upper case for Flask).
         """
-        names = cls.option_names()
-        for key in options:
-            name = key[len(prefix) :].lower() if prefix else key
-            if name not in names:
-                spelled = sorted((prefix + n.upper()) if prefix else n for n in names)
-                close = difflib.get_close_matches(str(key), spelled, 1)
-                example = close[0] if close else spelled[0]
-                raise ConfigurationError(source, f"the name of a setting, such as {example!r}", key)
+        check_names(options, source, prefix)
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with some options changed, validated like the original."""
@@ -346,6 +360,25 @@ class Settings:
             shown = "'***'" if f.name in _SECRETS and value else repr(value)
             parts.append(f"{f.name}={shown}")
         return f"Settings({', '.join(parts)})"
+
+
+def closest_name(key: object, prefix: str = "") -> str | None:
+    """The option name (spelled with ``prefix`` in upper case when given) closest to ``key``."""
+    names = sorted(f.name for f in dataclasses.fields(Settings))
+    spelled = [(prefix + n.upper()) if prefix else n for n in names]
+    close = difflib.get_close_matches(str(key), spelled, 1, 0.6)
+    return close[0] if close else None
+
+
+def check_names(options: Mapping[str, object], source: str, prefix: str = "") -> None:
+    """See :meth:`Settings.check_names`."""
+    names = Settings.option_names()
+    for key in options:
+        name = key[len(prefix) :].lower() if prefix else key
+        if name not in names:
+            close = closest_name(key, prefix)
+            example = f"did you mean {close!r}?" if close else "see the README's Settings"
+            raise ConfigurationError(source, f"the name of a setting ({example})", key)
 
 
 def _check_url(value: object) -> str:

@@ -57,6 +57,12 @@ class RateLimitedLog:
         self._lock = threading.Lock()
 
     def warning(self, key: str, message: str, *args: object, exc_info: bool = False) -> None:
+        self.log(logging.WARNING, key, message, *args, exc_info=exc_info)
+
+    def log(
+        self, level: int, key: str, message: str, *args: object, exc_info: bool = False
+    ) -> None:
+        """Log at ``level`` unless a message of this ``key`` was logged within the interval."""
         now = time.monotonic()
         with self._lock:
             last = self._last.get(key)
@@ -68,4 +74,4 @@ class RateLimitedLog:
         if held:
             message += " (%d more like this since the last report)"
             args = (*args, held)
-        logger.warning(message, *args, exc_info=exc_info)
+        logger.log(level, message, *args, exc_info=exc_info)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import time as _time
+import weakref
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import httpx
 
-from ._sink import active_sink
+from ._sink import active_sink, skip_listeners
 from .address import AddressCheck
 from .client import PirschClient
+from .explain import Verdict, explain
 from .extract import _NO_EXTRA, Draft, Extractor
 from .records import Event, Hit, Record, check_meta, check_tags
 from .request import RequestData
@@ -21,7 +24,16 @@ from .stats import Counts, RateLimitedLog, Stats, logger
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-__all__ = ["Tracker"]
+__all__ = ["Tracker", "trackers"]
+
+_TRACKERS: weakref.WeakSet[Tracker] = weakref.WeakSet()
+
+
+def trackers() -> list[Tracker]:
+    """The trackers alive in this process (each middleware builds one), oldest first: the way
+    to their :meth:`~Tracker.stats` from a shell, a health check or a test, whatever the
+    framework hides the middleware behind."""
+    return sorted(_TRACKERS, key=lambda tracker: tracker._created)
 
 
 class Tracker:
@@ -52,6 +64,9 @@ class Tracker:
         self._log = RateLimitedLog(REPORT_INTERVAL)
         self._address_check = AddressCheck(self._extractor.resolver, self._log)
         self._extractor.check_address = self._address_check
+        # One DEBUG line per skip reason and second: "why no hits?" answered at DEBUG level.
+        self._skip_log = RateLimitedLog(1.0)
+        self._created = _time.monotonic()
         self._before_send = settings.before_send
         self._enabled = settings.enabled
         factory = None
@@ -63,9 +78,12 @@ class Tracker:
         elif settings.enabled:
             logger.warning(
                 "pirsch_middleware: no Pirsch credentials (PIRSCH_ACCESS_KEY, or PIRSCH_CLIENT_ID "
-                "and PIRSCH_CLIENT_SECRET): hits are logged at INFO level, not sent"
+                "and PIRSCH_CLIENT_SECRET): hits are not sent but logged at INFO level on the "
+                "'pirsch_middleware' logger, which shows nothing until logging is configured "
+                "(logging.basicConfig(level=logging.INFO))"
             )
         self._sender = Sender(settings, factory, self._complete)
+        _TRACKERS.add(self)
 
     def __repr__(self) -> str:
         return (
@@ -86,14 +104,14 @@ class Tracker:
             return "disabled"
         reason = self._extractor.route_skip(method, path)
         if reason is not None:
-            self._skipped.add(reason)
+            self._skip(reason, "%s %s", method, path)
         return reason
 
     def header_skip(self, request: RequestData) -> str | None:
         """:meth:`request_skip` for what the headers decide, after :meth:`route_skip` (counted)."""
         reason = self._extractor.header_skip(request)
         if reason is not None:
-            self._skipped.add(reason)
+            self._skip(reason, "%s %s", request.method, request.path)
         return reason
 
     def response_skip(self, status: int, content_type: str | None) -> str | None:
@@ -101,7 +119,7 @@ class Tracker:
         ask it before :meth:`header_skip`, so such a response copies no header."""
         reason = self._extractor.response_skip(status, content_type)
         if reason is not None:
-            self._skipped.add(reason)
+            self._skip(reason, "status %s, Content-Type %s", status, content_type)
         return reason
 
     @property
@@ -143,7 +161,7 @@ class Tracker:
             return False
         reason = self._extractor.response_skip(status, content_type)
         if reason is not None:
-            self._skipped.add(reason)
+            self._skip(reason, "status %s, Content-Type %s", status, content_type)
             return False
         return self.queue_page_view(
             request,
@@ -232,7 +250,7 @@ class Tracker:
 
     def count_skip(self, reason: str) -> None:
         """Count a record not sent for a reason an adapter decided (see ``SKIP_REASONS``)."""
-        self._skipped.add(reason)
+        self._skip(reason, "decided by the view or the adapter")
 
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until everything queued so far is delivered; ``False`` if ``timeout`` passed."""
@@ -256,17 +274,36 @@ class Tracker:
             address_warnings=self._address_check.snapshot(),
         )
 
+    def explain(
+        self, request: RequestData, status: int = 200, content_type: str | None = "text/html"
+    ) -> Verdict:
+        """Would this request, answered with ``status`` and ``content_type``, be sent as a page
+        view, and if not, which rule says no? Judged by the rules the adapters use, in their
+        order, without counting or sending anything (``before_send`` is not run)."""
+        return explain(self._extractor, self._enabled, request, status, content_type)
+
+    def _skip(self, reason: str, subject: str, *args: object) -> None:
+        """Count a skip; at DEBUG level, say why (at most once a second per reason)."""
+        self._skipped.add(reason)
+        if skip_listeners:  # a test capturing records: tell it why this one is not
+            for listen in skip_listeners:
+                listen(reason, subject % args)
+        if logger.isEnabledFor(logging.DEBUG):
+            self._skip_log.log(
+                logging.DEBUG, reason, "pirsch_middleware: not sent (%s): " + subject, reason, *args
+            )
+
     def _visitor_ok(self, request: RequestData) -> bool:
         if not self._enabled:
             return False
         reason = self._extractor.visitor_skip(request)
         if reason is not None:
-            self._skipped.add(reason)
+            self._skip(reason, "%s %s (an event or session)", request.method, request.path)
         return reason is None
 
     def _enqueue_or_skip(self, built: Record | Draft | str) -> bool:
         if isinstance(built, str):
-            self._skipped.add(built)
+            self._skip(built, "no visitor address from the peer or a trusted proxy's header")
             return False
         sink = active_sink()
         if sink is not None:  # a test capturing what would be sent: build it now
@@ -290,7 +327,7 @@ class Tracker:
                 self._sender.count_drop("error")
                 return None
             if isinstance(built, str):
-                self._skipped.add(built)
+                self._skip(built, "no valid Host for the URL")
                 return None
             record: Record = built
         else:
@@ -305,7 +342,7 @@ class Tracker:
                 self._sender.count_drop("before_send_error")
                 return None
             if changed is None:
-                self._skipped.add("before_send")
+                self._skip("before_send", "before_send returned None")
                 return None
             record = changed
         return record

@@ -28,7 +28,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocket
 
-from pirsch_middleware import Tracker, event, keep_alive, set_title, track_event
+from pirsch_middleware import ConfigurationError, Tracker, event, keep_alive, set_title, track_event
 from pirsch_middleware.asgi import PirschMiddleware
 from pirsch_middleware.testing import FakePirschAPI
 
@@ -177,6 +177,38 @@ def test_fastapi_add_middleware_with_options(api: FakePirschAPI) -> None:
     assert [r.kind for r in api.received] == ["session", "hit", "event", "event"]
     assert api.hits[0]["title"] == "Item 7"
     assert [e["event_meta"] for e in api.events] == [{"item": "7"}, {"total": "42"}]
+
+
+def test_bad_option_in_add_middleware_fails_the_lifespan_start_up(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app = Starlette(routes=ROUTES)
+    app.add_middleware(PirschMiddleware, batch_size=-1, environ={})
+    with pytest.raises(ConfigurationError, match=r"^batch_size: expected .* got -1$"):
+        with TestClient(app):
+            pass
+    assert [r.levelname for r in caplog.records if "batch_size" in r.getMessage()] == ["ERROR"]
+
+
+def test_bad_option_without_lifespan_lets_requests_through_untracked(
+    api: FakePirschAPI, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = FastAPI()
+    app.add_middleware(PirschMiddleware, bach_size=5, base_url=api.base_url)  # type: ignore[call-arg]
+
+    @app.get("/", response_class=HTMLResponse)
+    def home() -> str:
+        return "<title>Home</title>"
+
+    client = TestClient(app, client=VISITOR)  # not entered: no lifespan
+    for _ in range(3):
+        assert client.get("/", headers=BROWSER_HEADERS).status_code == 200
+    errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert errors == [
+        "pirsch_middleware: not tracking: Settings(): expected the name of a setting "
+        "(did you mean 'batch_size'?), got 'bach_size'"
+    ]
+    assert api.received == []
 
 
 def test_lifespan_shutdown_flushes(api: FakePirschAPI, make_tracker: Any) -> None:

@@ -11,12 +11,16 @@ import pytest
 
 from pirsch_middleware import _demo
 from pirsch_middleware.__main__ import main
+from pirsch_middleware.testing import FakePirschAPI
+
+from .conftest import ACCESS_KEY
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run_demo(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+def run_demo(*args: str, cwd: Path = ROOT, **pirsch: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PIRSCH_", "DJANGO_"))}
+    env.update(pirsch)
     return subprocess.run(
         [sys.executable, "-m", "pirsch_middleware", "demo", *args],
         cwd=cwd,
@@ -59,3 +63,64 @@ def test_demo_without_the_example_apps_says_where_to_run_it(
     monkeypatch.setitem(_demo.APPS, "starlette", "example_apps.not_in_this_install")
     assert main(["demo"]) == 2
     assert "run it from the repository root" in capsys.readouterr().out
+
+
+def test_demo_with_a_wrong_key_in_the_shell_names_the_api_and_fails(api: FakePirschAPI) -> None:
+    api.access_keys = {ACCESS_KEY}
+    done = run_demo(PIRSCH_ACCESS_KEY="pa_" + "w" * 45, PIRSCH_BASE_URL=api.base_url)
+    assert done.returncode == 1
+    first = done.stdout.splitlines()[0]
+    assert f"sending to the Pirsch API at {api.base_url} with the credentials in your" in first
+    assert "sent 0, dropped 4" in done.stdout
+    assert "Not everything reached the Pirsch API: 0 accepted" in done.stdout
+    assert "dashboard" not in done.stdout
+    assert api.received == []
+
+
+def test_demo_with_the_api_down_fails() -> None:
+    with FakePirschAPI() as api:
+        base_url = api.base_url
+    done = run_demo(PIRSCH_ACCESS_KEY=ACCESS_KEY, PIRSCH_BASE_URL=base_url, PIRSCH_MAX_RETRIES="0")
+    assert done.returncode == 1
+    assert "Not everything reached the Pirsch API: 0 accepted" in done.stdout
+
+
+def test_fake_api_command_prints_each_record_as_it_arrives() -> None:
+    from pirsch_middleware import PirschClient
+
+    from .test_servers import free_port
+
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIRSCH_")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pirsch_middleware", "fake-api", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        lines = [process.stdout.readline() for _ in range(5)]
+        assert f"PIRSCH_BASE_URL=http://127.0.0.1:{port} PIRSCH_ACCESS_KEY=pa_" in lines[2]
+        hit = {"url": "https://example.com/a", "ip": "203.0.113.7", "user_agent": "UA"}
+        base = f"http://127.0.0.1:{port}"
+        with PirschClient(access_key=ACCESS_KEY, base_url=base) as client:
+            client.hit({**hit, "title": "Page A"})
+            client.event({**hit, "event_name": "Signup"})
+        received = [process.stdout.readline().split() for _ in range(2)]
+        assert received[0] == [
+            "Pirsch",
+            "API",
+            "received",
+            "hit",
+            hit["url"],
+            "Page",
+            "A",
+            "ip=203.0.113.7",
+        ]
+        assert received[1][3:6] == ["event", hit["url"], "Signup"]
+    finally:
+        process.terminate()
+        out, _ = process.communicate(timeout=10)
+    assert process.returncode == 0
+    assert "2 records received." in out

@@ -125,7 +125,9 @@ def test_bad_settings_raise_improperly_configured_at_start_up() -> None:
         with pytest.raises(ImproperlyConfigured, match="PIRSCH: batch_size: expected"):
             PirschMiddleware(view)
     with override_settings(PIRSCH={"acess_key": "typo"}):
-        with pytest.raises(ImproperlyConfigured, match="such as 'access_key', got 'acess_key'"):
+        with pytest.raises(
+            ImproperlyConfigured, match=r"did you mean 'access_key'\?\), got 'acess_key'"
+        ):
             PirschMiddleware(view)
     with override_settings(PIRSCH=["not", "a", "dict"]):
         with pytest.raises(ImproperlyConfigured, match="PIRSCH: expected a dict"):
@@ -148,6 +150,22 @@ def test_system_checks(value: object, ids: list[str]) -> None:
         assert [p.id for p in check_settings()] == ids
         # Installed through the app config, so manage.py check runs them.
         assert [p.id for p in run_checks() if p.id.startswith("pirsch_middleware")] == ids
+
+
+def test_check_suggests_the_closest_option_for_an_unknown_key() -> None:
+    with override_settings(PIRSCH={"acess_key": "typo"}):
+        (problem,) = check_settings()
+    assert problem.hint == "'acess_key': did you mean 'access_key'?"
+
+
+def test_check_points_out_flask_style_settings() -> None:
+    with override_settings(PIRSCH_ENABLED=False, PIRSCH={"access_key": ACCESS_KEY}):
+        problems = check_settings()
+    assert [p.id for p in problems] == ["pirsch_middleware.W003"]
+    assert "PIRSCH_ENABLED" in problems[0].msg
+    # A PIRSCH_* setting the dict reads (PIRSCH = {"access_key": PIRSCH_ACCESS_KEY}) is fine.
+    with override_settings(PIRSCH_ACCESS_KEY=ACCESS_KEY, PIRSCH={"access_key": ACCESS_KEY}):
+        assert check_settings() == []
 
 
 def test_check_for_missing_middleware() -> None:

@@ -126,11 +126,18 @@ def test_app_config_is_read(api: FakePirschAPI, closing: Any) -> None:
     assert app.extensions["pirsch"].tracker.stats().skipped == {"excluded_path": 1}
 
 
+def test_django_style_pirsch_dict_is_pointed_out() -> None:
+    app = make_app(PIRSCH={"access_key": ACCESS_KEY})
+    with pytest.raises(ConfigurationError, match=r"PIRSCH_<NAME> keys in Flask") as info:
+        Pirsch(app)
+    assert ACCESS_KEY not in str(info.value)
+
+
 def test_unknown_config_key_names_it() -> None:
     app = make_app(PIRSCH_ACESS_KEY="typo")
     with pytest.raises(
         ConfigurationError,
-        match=r"app.config: expected the name of a setting, such as 'PIRSCH_ACCESS_KEY', got 'PIRSCH_ACESS_KEY'",
+        match=r"app.config: expected the name of a setting \(did you mean 'PIRSCH_ACCESS_KEY'\?\), got 'PIRSCH_ACESS_KEY'",
     ):
         Pirsch(app)
 
@@ -153,3 +160,15 @@ def test_installing_twice_is_refused(closing: Any) -> None:
 def test_tracker_outside_app_context_says_so() -> None:
     with pytest.raises(RuntimeError, match="app context"):
         _ = Pirsch().tracker
+
+
+def test_precedence_code_then_config_then_environment_then_defaults(closing: Any) -> None:
+    environment = {"PIRSCH_BATCH_SIZE": "3", "PIRSCH_MAX_RETRIES": "4", "PIRSCH_TIMEOUT": "6"}
+    app = make_app(PIRSCH_BATCH_SIZE=1, PIRSCH_MAX_RETRIES=2)
+    Pirsch(app, batch_size=9, environ=environment)
+    closing(app)
+    chosen = app.extensions["pirsch"].tracker.settings
+    assert chosen.batch_size == 9  # code over config and environment
+    assert chosen.max_retries == 2  # config over environment
+    assert chosen.timeout == 6.0  # environment over the default
+    assert chosen.flush_interval == 1.0  # the default

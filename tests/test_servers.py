@@ -162,3 +162,62 @@ def test_a_slow_or_dead_api_does_not_slow_responses(
         assert time.monotonic() - started < 3.0
     # Shutdown gives up after shutdown_timeout (5 s) instead of hanging on the dead API.
     assert exit_took[0] < 15
+
+
+def _uvicorn(api: FakePirschAPI, port: int, *extra: str, **env: str) -> subprocess.Popen[str]:
+    args = [sys.executable, "-m", "uvicorn", "example_apps.starlette_app:app", "--port", str(port)]
+    environ = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("PIRSCH_", "DJANGO_"))},
+        "PIRSCH_ACCESS_KEY": ACCESS_KEY,
+        "PIRSCH_BASE_URL": api.base_url,
+        "PYTHONPATH": str(ROOT),
+        **env,
+    }
+    return subprocess.Popen(
+        [*args, *extra],
+        cwd=ROOT,
+        env=environ,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def test_bad_setting_under_uvicorn_stops_the_start_up_with_the_message(
+    api: FakePirschAPI,
+) -> None:
+    process = _uvicorn(api, free_port(), PIRSCH_BATCH_SIZE="-1")
+    try:
+        output, _ = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    assert process.returncode != 0
+    assert "PIRSCH_BATCH_SIZE: expected a whole number from 1 to 10000, got -1" in output
+    assert "Application startup failed" in output
+
+
+def test_bad_setting_without_lifespan_serves_untracked_with_one_error_line(
+    api: FakePirschAPI,
+) -> None:
+    port = free_port()
+    process = _uvicorn(api, port, "--lifespan", "off", PIRSCH_BATCH_SIZE="-1")
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert process.poll() is None
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=BROWSER_HEADERS) as client:
+            assert [client.get("/").status_code for _ in range(3)] == [200, 200, 200]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=30)
+    assert output.count("PIRSCH_BATCH_SIZE: expected") == 1
+    assert "Traceback" not in output
+    assert api.received == []

@@ -72,11 +72,7 @@ def test_access_key_given_as_client_secret_is_taken_as_access_key() -> None:
         ({"exclude_paths": ["re:("]}, "exclude_paths", "regular expression"),
         ({"before_send": 42}, "before_send", "callable"),
         ({"client_id": CLIENT_ID}, "client_secret", "when the other"),
-        (
-            {"access_key": ACCESS_KEY, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET},
-            "access_key",
-            "not both",
-        ),
+        ({"bach_size": 7}, "Settings()", "did you mean 'batch_size'?"),
     ],
 )
 def test_bad_option_names_setting_expected_form_and_value(
@@ -125,7 +121,7 @@ def test_ipv4_mapped_trusted_network_is_compared_as_ipv4() -> None:
 def test_proxy_is_read_from_the_environment_when_not_given() -> None:
     assert Settings(environ={"PIRSCH_PROXY": "cloudflare"}).proxy == "cloudflare"
     assert Settings(proxy="heroku", environ={"PIRSCH_PROXY": "cloudflare"}).proxy == "heroku"
-    with pytest.raises(ConfigurationError, match=r"^proxy: expected"):
+    with pytest.raises(ConfigurationError, match=r"^PIRSCH_PROXY: expected"):
         Settings(environ={"PIRSCH_PROXY": "ngnix"})
 
 
@@ -153,3 +149,76 @@ def test_settings_options_name_every_field() -> None:
     from pirsch_middleware.settings import SettingsOptions
 
     assert list(SettingsOptions.__annotations__) == [f.name for f in dataclasses.fields(Settings)]
+
+
+def test_access_key_and_oauth_client_together_are_kept() -> None:
+    s = Settings(
+        environ={
+            "PIRSCH_ACCESS_KEY": ACCESS_KEY,
+            "PIRSCH_CLIENT_ID": CLIENT_ID,
+            "PIRSCH_CLIENT_SECRET": CLIENT_SECRET,
+        }
+    )
+    assert (s.access_key, s.client_id, s.client_secret) == (ACCESS_KEY, CLIENT_ID, CLIENT_SECRET)
+    assert s.auth_mode == "access_key"
+
+
+@pytest.mark.parametrize(
+    ("variable", "raw", "name", "value"),
+    [
+        ("PIRSCH_ENABLED", "false", "enabled", False),
+        ("PIRSCH_ENABLED", "0", "enabled", False),
+        ("PIRSCH_RESPECT_DNT", "Off", "respect_dnt", False),
+        ("PIRSCH_SYNC", "yes", "sync", True),
+        ("PIRSCH_BATCH_SIZE", "25", "batch_size", 25),
+        ("PIRSCH_TIMEOUT", "2.5", "timeout", 2.5),
+        ("PIRSCH_EXCLUDE_PATHS", "/admin/*, /health", "exclude_paths", ("/admin/*", "/health")),
+        (
+            "PIRSCH_PARTIAL_HEADERS",
+            "HX-Request, X-Livewire",
+            "partial_headers",
+            ("HX-Request", "X-Livewire"),
+        ),
+        ("PIRSCH_PROXY_HOPS", "2", "proxy_hops", 2),
+        ("PIRSCH_NAVIGATIONS_ONLY", "off", "navigations_only", False),
+        ("PIRSCH_TRUSTED_PROXIES", "", "trusted_proxies", ()),
+    ],
+)
+def test_every_plain_setting_reads_its_environment_variable(
+    variable: str, raw: str, name: str, value: object
+) -> None:
+    assert getattr(Settings(environ={variable: raw}), name) == value
+
+
+def test_every_plain_typed_field_has_an_environment_variable() -> None:
+    import dataclasses
+
+    from pirsch_middleware.environment import env_parser
+
+    without = {f.name for f in dataclasses.fields(Settings) if env_parser(str(f.type)) is None}
+    assert without == {"should_track", "before_send", "environ"}
+
+
+@pytest.mark.parametrize(
+    ("variable", "raw", "expected"),
+    [
+        ("PIRSCH_ENABLED", "maybe", "true/false"),
+        ("PIRSCH_BATCH_SIZE", "lots", "a whole number"),
+        ("PIRSCH_BATCH_SIZE", "-1", "from 1 to 10000"),
+        ("PIRSCH_TRUSTED_PROXIES", "10.0.0.0/33", "CIDR"),
+        ("PIRSCH_BASE_URL", "api.pirsch.io", "http(s) URL"),
+    ],
+)
+def test_bad_environment_value_names_the_variable(variable: str, raw: str, expected: str) -> None:
+    with pytest.raises(ConfigurationError) as info:
+        Settings(environ={variable: raw})
+    assert str(info.value).startswith(f"{variable}: expected ")
+    assert expected in str(info.value)
+    assert info.value.setting == variable
+
+
+def test_explicit_value_wins_over_the_environment_even_when_it_is_the_default() -> None:
+    env = {"PIRSCH_ENABLED": "false", "PIRSCH_BATCH_SIZE": "9"}
+    s = Settings(enabled=True, batch_size=500, environ=env)
+    assert (s.enabled, s.batch_size) == (True, 500)
+    assert Settings(environ=env).enabled is False

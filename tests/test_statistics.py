@@ -311,6 +311,27 @@ def test_access_key_at_the_fake_api_is_refused_for_statistics(api: FakePirschAPI
     assert caught.value.status == 403
 
 
+def test_access_key_sends_hits_and_oauth_client_reads_statistics(api: FakePirschAPI) -> None:
+    both: dict[str, Any] = {
+        "access_key": ACCESS_KEY,
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+    }
+    hit = {"url": "https://example.com/", "ip": "203.0.113.7", "user_agent": "UA"}
+    with PirschClient(base_url=api.base_url, **both) as client:
+        client.hit(hit)
+        assert client.domains()[0].id == DOMAIN
+
+    async def read() -> None:
+        async with AsyncPirschClient(base_url=api.base_url, **both) as aclient:
+            await aclient.hit(hit)
+            assert (await aclient.domains())[0].id == DOMAIN
+
+    asyncio.run(read())
+    assert [r.token for r in api.received] == [ACCESS_KEY, ACCESS_KEY]
+    assert api.tokens_issued == 2  # one OAuth token per client, for the statistics
+
+
 def test_endpoints_are_listed_once_for_both_clients() -> None:
     assert len(ENDPOINTS) == 42  # 28 in the API document, 14 newer
     assert all(getattr(StatisticsAPI, name) is endpoint for name, endpoint in ENDPOINTS.items())
@@ -414,6 +435,80 @@ def test_cli_explains_bad_arguments(
     assert api.requests == []
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["pages", "--domain", DOMAIN, "--from", "2021-05-09", "--to", "2021-05-01"],
+            "error: --from: expected a date on or before --to (2021-05-01), got 2021-05-09\n",
+        ),
+        (["pages", "--domain", DOMAIN, "--scale", "weeks"], "error: --scale: expected 'day'"),
+        (["visitor", "--domain", DOMAIN], "no endpoint 'visitor' (did you mean 'visitors'?)"),
+        (["active", "--domain", DOMAIN], "(did you mean 'active_visitors'?)"),
+        (["pages", "--domain", DOMAIN, "--filter", "direction=up"], "--filter direction: exp"),
+    ],
+)
+def test_cli_errors_speak_the_command_lines_words(
+    args: list[str],
+    message: str,
+    api: FakePirschAPI,
+    credentials: None,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["stats", *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert "from_date" not in err
+    assert "datetime" not in err
+    assert api.requests == []
+
+
+def test_cli_shows_nested_values(credentials: None, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["stats", "funnels", "--domain", DOMAIN]) == 0
+    out = capsys.readouterr().out
+    assert "id=s0 funnel_id=f1 name=Pricing" in out
+    assert "…" not in out
+
+
+def test_cli_into_a_closed_pipe_ends_without_a_traceback(api: FakePirschAPI) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIRSCH_")}
+    env.update(
+        PIRSCH_CLIENT_ID=CLIENT_ID, PIRSCH_CLIENT_SECRET=CLIENT_SECRET, PIRSCH_BASE_URL=api.base_url
+    )
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before anything is written, as "| head" after a line
+    args = ["stats", "pages", "--domain", DOMAIN, "--json"]
+    done = subprocess.run(
+        [sys.executable, "-m", "pirsch_middleware", *args],
+        env=env,
+        stdout=write,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=60,
+    )
+    os.close(write)
+    assert "Traceback" not in done.stderr
+    assert "BrokenPipeError" not in done.stderr
+    assert done.returncode == 1
+    assert len(api.stats_requests) == 1
+
+
+def test_cli_with_an_access_key_and_an_oauth_client_reads_statistics(
+    api: FakePirschAPI,
+    credentials: None,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("PIRSCH_ACCESS_KEY", ACCESS_KEY)
+    assert main(["stats", "domains"]) == 0
+    assert DOMAIN in capsys.readouterr().out
+    assert api.tokens_issued == 1
+
+
 def test_cli_with_only_an_access_key_says_what_is_needed(
     api: FakePirschAPI, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -421,8 +516,12 @@ def test_cli_with_only_an_access_key_says_what_is_needed(
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("PIRSCH_ACCESS_KEY", ACCESS_KEY)
     monkeypatch.setenv("PIRSCH_BASE_URL", api.base_url)
-    assert main(["stats", "domains"]) == 1
-    assert "statistics need an OAuth client" in capsys.readouterr().err
+    assert main(["stats", "domains"]) == 2
+    assert (
+        "statistics need an OAuth client: set PIRSCH_CLIENT_ID and PIRSCH_CLIENT_SECRET"
+        in capsys.readouterr().err
+    )
+    assert api.requests == []
 
 
 def test_readme_statistics_example_runs(

@@ -52,6 +52,40 @@ def test_capture_assertions_explain_what_was_captured(pirsch_capture: Capture) -
     tracker.close(1)
 
 
+def test_assert_hit_shows_the_captured_values_that_differ(pirsch_capture: Capture) -> None:
+    tracker = Tracker(environ={})
+    tracker.track_page_view(request("/a"), title="Welcome home")
+    with pytest.raises(AssertionError) as info:
+        pirsch_capture.assert_hit("/a", title="Home")
+    assert str(info.value).startswith(
+        "no page hit with path='/a', title='Home'; "
+        "captured: hit https://example.com/a (title='Welcome home')"
+    )
+    tracker.close(1)
+
+
+def test_assert_hit_with_nothing_captured_says_why_each_request_was_skipped(
+    pirsch_capture: Capture,
+) -> None:
+    from flask import Flask
+
+    from pirsch_middleware.flask import Pirsch
+
+    app = Flask(__name__)
+    app.add_url_rule("/", "home", lambda: "<title>Home</title>")
+    Pirsch(app, environ={})
+    client = app.test_client()
+    client.get("/", headers={**NAVIGATION_HEADERS, "User-Agent": ""})
+    client.get("/", headers=NAVIGATION_HEADERS, environ_base={"REMOTE_ADDR": ""})
+    with pytest.raises(AssertionError) as info:
+        pirsch_capture.assert_hit("/")
+    message = str(info.value)
+    assert message.startswith("no page hit with path='/'; captured: nothing; skipped: ")
+    assert "GET / (no_user_agent: the API answers 400 without one)" in message
+    assert "(no_ip: no visitor address" in message
+    app.extensions["pirsch"].tracker.close(1)
+
+
 def test_nested_captures_and_the_sender_after_them(fake_pirsch_api: FakePirschAPI) -> None:
     tracker = Tracker(access_key="pa_" + "t" * 45, base_url=fake_pirsch_api.base_url, environ={})
     with capture() as outer:

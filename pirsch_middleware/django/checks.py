@@ -3,6 +3,8 @@
 - ``pirsch_middleware.E001``: ``PIRSCH`` is not a dict.
 - ``pirsch_middleware.E002``: ``PIRSCH`` has a key that names no option.
 - ``pirsch_middleware.E003``: an option has a value of the wrong form.
+- ``pirsch_middleware.W003``: a ``PIRSCH_<NAME>`` setting (Flask's form) for an option the
+  ``PIRSCH`` dict does not set: Django ignores it.
 - ``pirsch_middleware.W001``: no credentials, so hits are logged instead of sent.
 - ``pirsch_middleware.W002``: the middleware is not in ``MIDDLEWARE``.
 """
@@ -16,9 +18,9 @@ from django.conf import settings as django_settings
 from django.core.checks import Error, Warning
 
 from pirsch_middleware.errors import ConfigurationError
-from pirsch_middleware.settings import Settings
+from pirsch_middleware.settings import Settings, closest_name
 
-from .conf import SETTING, describe, pirsch_settings, raw_setting
+from .conf import SETTING, describe, flask_style_names, pirsch_settings, raw_setting
 
 __all__ = ["check_settings"]
 
@@ -37,12 +39,24 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Error | Warni
             )
         )
         return problems
+    misplaced = flask_style_names(value or {})
+    if misplaced:
+        problems.append(
+            Warning(
+                f"{', '.join(misplaced)}: Django reads pirsch_middleware's options from the "
+                f"{SETTING} dict only, so these settings are ignored.",
+                hint=f"Write {SETTING} = {{{misplaced[0][len(SETTING) + 1 :].lower()!r}: ...}}.",
+                id="pirsch_middleware.W003",
+            )
+        )
     unknown = sorted(str(k) for k in (value or {}) if k not in Settings.option_names())
     if unknown:
+        guesses = [f"{k!r}: did you mean {closest_name(k)!r}?" for k in unknown if closest_name(k)]
         problems.append(
             Error(
                 f"{SETTING} has keys that name no option: {', '.join(unknown)}.",
-                hint="The options are listed in pirsch_middleware's README, under Settings.",
+                hint=" ".join(guesses)
+                or "The options are listed in pirsch_middleware's README, under Settings.",
                 id="pirsch_middleware.E002",
             )
         )

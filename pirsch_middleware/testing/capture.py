@@ -11,7 +11,8 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from pirsch_middleware._sink import pop_sink, push_sink
+from pirsch_middleware._sink import pop_sink, push_sink, skip_listeners
+from pirsch_middleware.pageview import rule_text
 from pirsch_middleware.records import Event, Hit, Record, Session
 
 __all__ = ["Capture", "capture"]
@@ -22,18 +23,24 @@ class Capture:
 
     ``hits``, ``events`` and ``sessions`` hold the records; each record's ``payload()`` is the
     JSON the API would get. The ``assert_*`` helpers compare the given fields with each record's
-    payload (``path`` matches the URL's path) and fail with a list of what was captured.
+    payload (``path`` matches the URL's path) and fail with what was captured: the fields that
+    differ, or, when nothing was, why each request was skipped (``skips``: reason and request).
     """
 
     def __init__(self) -> None:
         self.records: list[Record] = []
+        self.skips: list[tuple[str, str]] = []
 
     def add(self, record: Record) -> None:
         self.records.append(record)
 
+    def skipped(self, reason: str, what: str) -> None:
+        self.skips.append((reason, what))
+
     def clear(self) -> None:
         """Forget what was captured so far."""
         self.records.clear()
+        self.skips.clear()
 
     @property
     def hits(self) -> list[Hit]:
@@ -49,7 +56,7 @@ class Capture:
 
     def assert_hit(self, path: str | None = None, **fields: Any) -> Hit:
         """The one page hit matching ``path`` and ``fields`` (``title="Home"``, ...)."""
-        return _one("page hit", self.hits, path, fields)
+        return _one("page hit", self.hits, path, fields, self.skips)
 
     def assert_event(
         self, name: str, *, meta: Mapping[str, object] | None = None, **fields: Any
@@ -58,7 +65,7 @@ class Capture:
         fields["event_name"] = name
         if meta is not None:
             fields["event_meta"] = {k: str(v) for k, v in meta.items()}
-        return _one("event", self.events, fields.pop("path", None), fields)
+        return _one("event", self.events, fields.pop("path", None), fields, self.skips)
 
     def assert_no_hits(self) -> None:
         """Nothing was tracked as a page view."""
@@ -72,12 +79,36 @@ class Capture:
 _R = TypeVar("_R", bound=Record)
 
 
-def _one(what: str, records: list[_R], path: str | None, fields: dict[str, Any]) -> _R:
+def _one(
+    what: str,
+    records: list[_R],
+    path: str | None,
+    fields: dict[str, Any],
+    skips: list[tuple[str, str]],
+) -> _R:
     matches = [r for r in records if _matches(r, path, fields)]
     wanted = ", ".join(f"{k}={v!r}" for k, v in {"path": path, **fields}.items() if v is not None)
-    assert matches, f"no {what} with {wanted}; captured: {_describe(records)}"
+    assert matches, f"no {what} with {wanted}; captured: {_explain(records, path, fields, skips)}"
     assert len(matches) == 1, f"{len(matches)} {what}s with {wanted}: {_describe(matches)}"
     return matches[0]
+
+
+def _explain(
+    records: list[Any], path: str | None, fields: dict[str, Any], skips: list[tuple[str, str]]
+) -> str:
+    """What was captured, with the fields that differ from those asked for; or, when nothing
+    was, why each request was skipped."""
+    if not records:
+        why = "; ".join(f"{what} ({reason}: {rule_text(reason)})" for reason, what in skips)
+        return "nothing" + (f"; skipped: {why}" if why else "")
+    parts = []
+    for record in records:
+        payload = record.payload()
+        wanted = {**fields, **({"path": path} if path is not None else {})}
+        actual = {**payload, "path": _path(str(payload.get("url", "")))}
+        differ = [f"{k}={actual.get(k)!r}" for k, v in wanted.items() if actual.get(k) != v]
+        parts.append(_describe([record]) + (f" ({', '.join(differ)})" if differ else ""))
+    return "; ".join(parts)
 
 
 def _matches(record: Record, path: str | None, fields: dict[str, Any]) -> bool:
@@ -109,7 +140,9 @@ def capture() -> Iterator[Capture]:
     """Capture what every tracker of this process would send inside the ``with`` block."""
     sink = Capture()
     push_sink(sink.add)
+    skip_listeners.append(sink.skipped)
     try:
         yield sink
     finally:
+        skip_listeners.remove(sink.skipped)
         pop_sink(sink.add)

@@ -56,6 +56,8 @@ class FakePirschAPI:
 
     ``access_keys`` and ``clients`` (id to secret) are the credentials it accepts; with neither,
     any bearer token is accepted. ``token_lifetime`` is how long issued OAuth tokens live.
+    ``host`` (an IPv4 address) and ``port`` are where it listens (a free port on 127.0.0.1 by
+    default).
     """
 
     def __init__(
@@ -64,6 +66,8 @@ class FakePirschAPI:
         access_keys: tuple[str, ...] = (),
         clients: dict[str, str] | None = None,
         token_lifetime: float = 3600.0,
+        host: str = "127.0.0.1",
+        port: int = 0,
     ) -> None:
         self.access_keys = set(access_keys)
         self.clients = dict(clients or {})
@@ -85,7 +89,8 @@ class FakePirschAPI:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._connections: set[socket.socket] = set()
-        self.port = 0
+        self.host = host
+        self.port = port
 
     # Life cycle
 
@@ -98,11 +103,11 @@ class FakePirschAPI:
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     def start(self) -> None:
         """Listen (again, on the same port after :meth:`stop`)."""
-        server = ThreadingHTTPServer(("127.0.0.1", self.port), self._handler())
+        server = ThreadingHTTPServer((self.host, self.port), self._handler())
         server.daemon_threads = True
         self.port = server.server_address[1]
         self._server = server
