@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -22,15 +23,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     _explain_cli.add_parser(commands)
     _stats_cli.add_parser(commands)
     args = parser.parse_args(argv)
-    if args.command == "stats":
-        return _stats_cli.run(args)
-    if args.command == "fake-api":
-        return _fake_cli.run(args)
-    if args.command == "explain":
-        return _explain_cli.run(args)
-    from ._demo import demo as run_demo
+    try:
+        if args.command == "stats":
+            return _stats_cli.run(args)
+        if args.command == "fake-api":
+            return _fake_cli.run(args)
+        if args.command == "explain":
+            return _explain_cli.run(args)
+        from ._demo import demo as run_demo
 
-    return run_demo(args.app)
+        return run_demo(args.app)
+    except BrokenPipeError:
+        # The reader left (| head): no traceback, and none at exit when Python flushes again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":

@@ -6,7 +6,6 @@ import argparse
 import dataclasses
 import difflib
 import json
-import os
 import sys
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
@@ -93,18 +92,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     items = rows if isinstance(rows, list) else [rows]
-    try:
-        if args.json:
-            data = [dataclasses.asdict(item) for item in items]
-            shown = data if isinstance(rows, list) else data[0]
-            print(json.dumps(shown, indent=2, default=_json_value))
-        else:
-            print(table(items))
-        sys.stdout.flush()
-    except BrokenPipeError:
-        # The reader left (| head): no traceback, and none at exit when Python flushes again.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
+    if args.json:
+        data = [dataclasses.asdict(item) for item in items]
+        shown = data if isinstance(rows, list) else data[0]
+        print(json.dumps(shown, indent=2, default=_json_value))
+    else:
+        print(table(items))
+    sys.stdout.flush()  # a closed pipe raises here, in __main__'s hands, not at exit
     return 0
 
 

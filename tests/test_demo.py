@@ -124,3 +124,21 @@ def test_fake_api_command_prints_each_record_as_it_arrives() -> None:
         out, _ = process.communicate(timeout=10)
     assert process.returncode == 0
     assert "2 records received." in out
+
+
+def test_demo_into_a_closed_pipe_ends_without_a_traceback() -> None:
+    read, write = os.pipe()
+    os.close(read)  # as "| head" does once it has its lines
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIRSCH_", "DJANGO_"))}
+    done = subprocess.run(
+        [sys.executable, "-m", "pirsch_middleware", "demo"],
+        cwd=ROOT,
+        env=env,
+        stdout=write,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=60,
+    )
+    os.close(write)
+    assert "Traceback" not in done.stderr
+    assert done.returncode == 1
