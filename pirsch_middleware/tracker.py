@@ -228,13 +228,15 @@ class Tracker:
         return self._sender.close(self.settings.shutdown_timeout if timeout is None else timeout)
 
     def stats(self) -> Stats:
-        """The counters: queued, pending, sent, retried, dropped and skipped by reason."""
+        """The counters: queued, pending, sent, retried, maybe_duplicated, dropped and skipped
+        by reason."""
         sender = self._sender.stats()
         return Stats(
             queued=sender.queued,
             pending=sender.pending,
             sent=sender.sent,
             retried=sender.retried,
+            maybe_duplicated=sender.maybe_duplicated,
             dropped=sender.dropped,
             skipped=self._skipped.snapshot(),
         )

@@ -84,7 +84,7 @@ def test_factory_pattern_serves_several_apps(api: FakePirschAPI, closing: Any) -
     one, two = first.extensions["pirsch"].tracker, second.extensions["pirsch"].tracker
     assert one is not two
     # init_app arguments > Pirsch() arguments > app.config > defaults
-    assert (one.settings.batch_size, one.settings.flush_interval) == (7, 1.0)
+    assert (one.settings.batch_size, one.settings.flush_interval) == (7, 0.1)
     assert (two.settings.batch_size, two.settings.flush_interval) == (7, 0.5)
     assert not hasattr(pirsch, "app")
     with second.app_context():

@@ -142,7 +142,10 @@ def test_forwarded_ip_counts_only_from_a_trusted_proxy(
 def test_a_slow_or_dead_api_does_not_slow_responses(
     name: str, api: FakePirschAPI, tmp_path: Path
 ) -> None:
-    api.delay = 3.0  # every ingestion request takes 3 s to answer
+    # Every ingestion request takes 2 s to answer: the records go in two batches (the first
+    # leaves 0.1 s after the first request, the rest queue behind it), 4 s in all, within the
+    # 5 s shutdown_timeout.
+    api.delay = 2.0
     slowest = 0.0
     with serve(name, api, tmp_path) as (client, _):
         for n in range(30):

@@ -1,0 +1,64 @@
+"""Where a process ends: the last hook that runs there, registered once per process.
+
+Servers and job runners end their processes in different ways, and not every way runs
+``atexit``: ``multiprocessing`` children (``Pool`` workers, granian's workers) and billiard's
+(Celery's prefork pool) end with ``os._exit`` after running their own finalizers
+(``multiprocessing/util.py`` ``_exit_function``); uWSGI's workers call ``uwsgi.atexit``. Each
+hook is registered when the first sender starts in a process, never at import.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["watch_exit"]
+
+# Finalizers of exitpriority >= 0 run before multiprocessing terminates a child's own daemon
+# children; a low priority lets the app's finalizers (a pool's, say) run first.
+_PRIORITY = 0
+
+_pid: int | None = None
+_atexit_done = False
+
+
+def watch_exit(on_exit: Callable[[], object]) -> None:
+    """Run ``on_exit`` where this process ends, whatever ends it (once per process)."""
+    global _pid, _atexit_done
+    pid = os.getpid()
+    if _pid == pid:
+        return
+    _pid = pid
+    if not _atexit_done:  # atexit's list survives a fork: once per interpreter is enough
+        atexit.register(on_exit)
+        _atexit_done = True
+    for name in ("multiprocessing.util", "billiard.util"):
+        util = sys.modules.get(name)
+        if util is not None and _in_child(name):
+            # A fresh child's registry is cleared when it starts, so this is its own.
+            util.Finalize(None, on_exit, exitpriority=_PRIORITY)
+    uwsgi: Any = sys.modules.get("uwsgi")
+    if uwsgi is not None and hasattr(uwsgi, "opt"):
+        previous = getattr(uwsgi, "atexit", None)
+
+        def at_uwsgi_exit() -> None:
+            try:
+                on_exit()
+            finally:
+                if previous is not None:
+                    previous()
+
+        uwsgi.atexit = at_uwsgi_exit
+
+
+def _in_child(package: str) -> bool:
+    """Whether this process was started by ``multiprocessing`` (or billiard), whose children end
+    with ``os._exit``; its main process runs ``atexit`` anyway."""
+    process = sys.modules.get(package.replace(".util", ".process"))
+    if process is None:
+        return False
+    current = process.current_process()
+    return getattr(current, "_parent_pid", None) is not None or current.name != "MainProcess"
