@@ -23,10 +23,12 @@ class PirschMiddleware:
 
     ``app.wsgi_app = PirschMiddleware(app.wsgi_app, access_key="pa_...")``. Takes a ready
     ``tracker``, a :class:`Settings`, or the settings' options as keywords. What the core needs is
-    copied out of ``environ`` when the request arrives. The app's iterable is returned as it is
-    (so ``wsgi.file_wrapper`` and ``close()`` keep working), except when the page view waits for
-    the first chunk (a title to read, or a generator app's lazy ``start_response``): that chunk is
-    taken before returning and the rest chained behind it, closed with the app's own ``close``.
+    copied out of ``environ`` when the request arrives. A list, or a ``wsgi.file_wrapper``, is
+    returned as it is. Any other iterable (a streamed body) is handed on in a thin wrapper in
+    which the request is current again while the app makes each chunk and closes it, so view
+    helpers work in the body until the server calls ``close()``. When the page view waits for
+    the first chunk (a title to read, or a generator app's lazy ``start_response``), that chunk
+    is taken before returning and the rest chained behind it.
     """
 
     def __init__(
@@ -71,10 +73,11 @@ class PirschMiddleware:
             # No page view whatever the response; events still find the request.
             token = _current.set(context)
             try:
-                return self.app(environ, start_response)
+                result = self.app(environ, start_response)
             finally:
                 _current.reset(token)
                 context.finish()
+            return _hand_on(result, environ, context)
         wants_body = False
 
         def start_tracked(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
@@ -88,23 +91,33 @@ class PirschMiddleware:
         token = _current.set(context)
         try:
             result = self.app(environ, start_tracked)
-            if context.decided:
-                return result
-            if wants_body and isinstance(result, list | tuple):
+            if wants_body and not context.decided and isinstance(result, list | tuple):
                 context.body(result[0] if result else b"")
-                return result
-            file_wrapper = environ.get("wsgi.file_wrapper")
-            if isinstance(file_wrapper, type) and isinstance(result, file_wrapper):
-                context.finish()
-                return result
-            # The title (or, from a generator app, the response itself) comes with the first
-            # chunk: take it now, with the request still current, and hand the rest on.
-            return _first_chunk(result, context)
+            return _hand_on(result, environ, context)
         except BaseException:
             context.finish()
             raise
         finally:
             _current.reset(token)
+
+
+def _hand_on(
+    result: Iterable[bytes], environ: WSGIEnvironment, context: RequestContext
+) -> Iterable[bytes]:
+    """The iterable for the server. A list, or a file the server sends itself, runs no app code
+    later and goes as it is. Any other iterable may (a streamed body): the request is made
+    current again whenever the server asks it for a chunk, and when it closes it."""
+    file_wrapper = environ.get("wsgi.file_wrapper")
+    if isinstance(result, list | tuple) or (
+        isinstance(file_wrapper, type) and isinstance(result, file_wrapper)
+    ):
+        context.finish()
+        return result
+    if context.decided:
+        return _Rest((), iter(result), result, context)
+    # The title (or, from a generator app, the response itself) comes with the first chunk:
+    # take it now, with the request still current, and hand the rest on.
+    return _first_chunk(result, context)
 
 
 def _first_chunk(result: Iterable[bytes], context: RequestContext) -> Iterable[bytes]:
@@ -120,25 +133,45 @@ def _first_chunk(result: Iterable[bytes], context: RequestContext) -> Iterable[b
             close()
         raise
     context.body(first[0] if first else b"")
-    return _Rest(first, iterator, result)
+    return _Rest(first, iterator, result, context)
 
 
 class _Rest:
-    """The app's chunks after the first was read: iterated at C speed, and closed with the app's
-    own ``close`` (PEP 3333 has the server call it)."""
+    """The app's chunks (after the first, when it was read). The request is current while the
+    app's code makes each chunk and closes the iterable, so a streamed body may emit events;
+    ``close`` (which PEP 3333 has the server call) closes the app's iterable."""
 
-    __slots__ = ("_chunks", "close")
+    __slots__ = ("_chunks", "_context", "_result")
 
     def __init__(
-        self, first: tuple[bytes, ...], iterator: Iterator[bytes], result: Iterable[bytes]
+        self,
+        first: tuple[bytes, ...],
+        iterator: Iterator[bytes],
+        result: Iterable[bytes],
+        context: RequestContext,
     ) -> None:
         self._chunks = itertools.chain(first, iterator)
-        close = getattr(result, "close", None)
-        if close is not None:
-            self.close = close
+        self._result = result
+        self._context = context
 
     def __iter__(self) -> Iterator[bytes]:
-        return self._chunks
+        return self
+
+    def __next__(self) -> bytes:
+        token = _current.set(self._context)
+        try:
+            return next(self._chunks)
+        finally:
+            _current.reset(token)
+
+    def close(self) -> None:
+        close: Callable[[], None] | None = getattr(self._result, "close", None)
+        if close is not None:
+            token = _current.set(self._context)
+            try:
+                close()
+            finally:
+                _current.reset(token)
 
 
 def _response_info(status: str, headers: list[tuple[str, str]]) -> tuple[int, str | None, bool]:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from pirsch_middleware import ConfigurationError, track_event
+from pirsch_middleware import ConfigurationError, OutsideRequestError, track_event
 from pirsch_middleware.flask import Pirsch
 from pirsch_middleware.testing import FakePirschAPI
 from pirsch_middleware.wsgi import PirschMiddleware
@@ -132,3 +132,35 @@ def test_installing_twice_is_refused(closing: Any) -> None:
 def test_tracker_outside_app_context_says_so() -> None:
     with pytest.raises(RuntimeError, match="app context"):
         _ = Pirsch().tracker
+
+
+def test_streamed_body_emits_events_after_its_first_chunk(api: FakePirschAPI, closing: Any) -> None:
+    from flask import Response
+
+    from pirsch_middleware import event
+
+    app = make_app(api, PIRSCH_SYNC=True)
+    Pirsch(app)
+    closing(app)
+
+    @app.get("/feed")
+    def feed() -> Response:
+        def parts() -> Any:
+            yield "<title>Feed</title>"
+            event("Chunk", meta={"n": 1})  # runs as the server reads the body
+            yield "<p>one</p>"
+            event("Chunk", meta={"n": 2})
+            yield "<p>two</p>"
+
+        return Response(parts(), mimetype="text/html")  # no stream_with_context needed
+
+    response = app.test_client().get("/feed", headers=BROWSER_HEADERS, environ_base=VISITOR)
+    assert response.data == b"<title>Feed</title><p>one</p><p>two</p>"
+    response.close()
+    assert [(r.kind, r.body.get("event_meta")) for r in api.received] == [
+        ("hit", None),
+        ("event", {"n": "1"}),
+        ("event", {"n": "2"}),
+    ]
+    with pytest.raises(OutsideRequestError):  # the request is not current after it ended
+        event("Late")
