@@ -1,10 +1,11 @@
 """Where a process ends: the last hook that runs there, registered once per process.
 
 Servers and job runners end their processes in different ways, and not every way runs
-``atexit``: ``multiprocessing`` children (``Pool`` workers, granian's workers) and billiard's
-(Celery's prefork pool) end with ``os._exit`` after running their own finalizers
-(``multiprocessing/util.py`` ``_exit_function``); uWSGI's workers call ``uwsgi.atexit``. Each
-hook is registered when the first sender starts in a process, never at import.
+``atexit``: ``multiprocessing`` children (``Pool`` workers, granian's workers) end with
+``os._exit`` after running their own finalizers (``multiprocessing/util.py``
+``_exit_function``), billiard's pool workers (Celery's prefork pool) after Celery's
+``worker_process_shutdown`` signal; uWSGI's workers call ``uwsgi.atexit``. Each hook is
+registered when the first sender starts in a process, never at import.
 """
 
 from __future__ import annotations
@@ -40,6 +41,14 @@ def watch_exit(on_exit: Callable[[], object]) -> None:
         if util is not None and _in_child(name):
             # A fresh child's registry is cleared when it starts, so this is its own.
             util.Finalize(None, on_exit, exitpriority=_PRIORITY)
+    celery: Any = sys.modules.get("celery.signals")
+    if celery is not None:
+        # billiard's pool workers (Celery's prefork children) call os._exit inside their loop,
+        # before any finalizer; Celery's signal is sent just before that (celery/concurrency/
+        # prefork.py, process_destructor).
+        celery.worker_process_shutdown.connect(
+            _celery_receiver(on_exit), weak=False, dispatch_uid="pirsch_middleware"
+        )
     uwsgi: Any = sys.modules.get("uwsgi")
     if uwsgi is not None and hasattr(uwsgi, "opt"):
         previous = getattr(uwsgi, "atexit", None)
@@ -52,6 +61,13 @@ def watch_exit(on_exit: Callable[[], object]) -> None:
                     previous()
 
         uwsgi.atexit = at_uwsgi_exit
+
+
+def _celery_receiver(on_exit: Callable[[], object]) -> Callable[..., None]:
+    def worker_process_shutdown(**_: object) -> None:
+        on_exit()
+
+    return worker_process_shutdown
 
 
 def _in_child(package: str) -> bool:

@@ -56,11 +56,17 @@ def free_port() -> int:
 
 @contextmanager
 def serve(
-    name: str, api: FakePirschAPI, tmp_path: Path, **env: str
+    name: str,
+    api: FakePirschAPI,
+    tmp_path: Path,
+    command: list[str] | None = None,
+    **env: str,
 ) -> Iterator[tuple[httpx.Client, list[float]]]:
-    """Run a server; yield a client for it and a list the exit duration is put in."""
+    """Run a server (``SERVERS[name]``, or ``command``: arguments to Python, ``{port}`` filled
+    in); yield a client for it and a list the exit duration is put in. Its output is kept in
+    ``tmp_path / f"{name}.log"``."""
     port = free_port()
-    args = [sys.executable, *(a.format(port=port) for a in SERVERS[name])]
+    args = [sys.executable, *(a.format(port=port) for a in command or SERVERS[name])]
     environ = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("PIRSCH_", "DJANGO_"))},
         "PIRSCH_ACCESS_KEY": ACCESS_KEY,

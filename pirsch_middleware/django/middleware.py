@@ -13,6 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 from pirsch_middleware.context import RequestContext, _current, report_error
 from pirsch_middleware.errors import ConfigurationError
 from pirsch_middleware.request import RequestData, environ_keys, environ_request
+from pirsch_middleware.stats import logger
 from pirsch_middleware.title import TITLE_WINDOW
 from pirsch_middleware.tracker import Tracker
 
@@ -52,6 +53,24 @@ def tracker_for(value: object) -> tuple[Tracker, _Build]:
     return tracker, build
 
 
+# Set by pirsch_middleware.django.asgi.get_asgi_application, which answers lifespan.
+_lifespan_answered = False
+_warned = False
+
+
+def _check_lifespan() -> None:
+    """Under ASGI without the package's entry point, say once how to keep the last records."""
+    global _warned
+    if _lifespan_answered or _warned:
+        return
+    _warned = True
+    logger.warning(
+        "pirsch_middleware: Django runs under ASGI without lifespan, so records queued when the "
+        "server stops are lost (uvicorn ends the process without exit hooks); in asgi.py use "
+        "`from pirsch_middleware.django.asgi import get_asgi_application`"
+    )
+
+
 def flush_all() -> None:
     """Deliver what every tracker of this process holds, within the longest shutdown timeout."""
     entries = list(_trackers.values())
@@ -76,6 +95,7 @@ class PirschMiddleware:
         self.async_mode = iscoroutinefunction(get_response)
         if self.async_mode:
             markcoroutinefunction(self)
+            _check_lifespan()  # an async stack: Django's ASGI handler loaded it
         tracker_for(raw_setting())  # bad settings fail when the server starts
 
     @property
