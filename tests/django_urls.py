@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
@@ -94,6 +94,24 @@ def stream(request: HttpRequest) -> StreamingHttpResponse:
     return StreamingHttpResponse(parts(), content_type="text/html")
 
 
+def stream_events(request: HttpRequest) -> StreamingHttpResponse:
+    def parts() -> Iterator[bytes]:
+        yield b"<title>Feed</title>"
+        event("Chunk", meta={"n": 1})  # runs as the server reads the body
+        yield b"<p>one</p>"
+
+    return StreamingHttpResponse(parts(), content_type="text/html")
+
+
+def stream_events_async(request: HttpRequest) -> StreamingHttpResponse:
+    async def parts() -> AsyncIterator[bytes]:
+        yield b"<title>Feed</title>"
+        event("Chunk", meta={"n": 2})
+        yield b"<p>two</p>"
+
+    return StreamingHttpResponse(parts(), content_type="text/html")
+
+
 def stylesheet(request: HttpRequest) -> HttpResponse:
     return HttpResponse("body {}", content_type="text/css")
 
@@ -109,5 +127,7 @@ urlpatterns = [
     path("api", api),
     path("old", old),
     path("stream", stream),
+    path("stream-events", stream_events),
+    path("stream-events-async", stream_events_async),
     path("static/site.css", stylesheet),
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
@@ -115,6 +115,7 @@ class PirschMiddleware:
         finally:
             _current.reset(token)
         _respond(context, response)
+        _keep_current(context, response)
         return response
 
     async def __acall__(self, request: Any) -> Any:
@@ -127,6 +128,7 @@ class PirschMiddleware:
         finally:
             _current.reset(token)
         _respond(context, response)
+        _keep_current(context, response)
         return response
 
     def _context(self, request: Any) -> RequestContext | None:
@@ -163,3 +165,46 @@ def _respond(context: RequestContext, response: Any) -> None:
     except Exception:
         report_error("the Django middleware")
     context.finish()
+
+
+def _keep_current(context: RequestContext, response: Any) -> None:
+    """A streamed body is part of its request: the request is current again while the app's
+    code makes each chunk, so the view helpers work in it (they would raise otherwise). A file
+    (``FileResponse``) runs no app code and keeps its ``wsgi.file_wrapper`` path."""
+    if not getattr(response, "streaming", False) or hasattr(response, "file_to_stream"):
+        return
+    try:
+        if getattr(response, "is_async", False):
+            response.streaming_content = _chunks_async(context, response.streaming_content)
+        else:
+            response.streaming_content = _chunks(context, response.streaming_content)
+    except Exception:
+        report_error("the Django middleware")
+
+
+def _chunks(context: RequestContext, chunks: Iterable[bytes]) -> Iterator[bytes]:
+    iterator = iter(chunks)
+    while True:
+        token = _current.set(context)
+        try:
+            chunk = next(iterator)
+        except StopIteration:
+            return
+        finally:
+            _current.reset(token)
+        yield chunk
+
+
+async def _chunks_async(
+    context: RequestContext, chunks: AsyncIterable[bytes]
+) -> AsyncIterator[bytes]:
+    iterator = aiter(chunks)
+    while True:
+        token = _current.set(context)
+        try:
+            chunk = await anext(iterator)
+        except StopAsyncIteration:
+            return
+        finally:
+            _current.reset(token)
+        yield chunk
