@@ -16,7 +16,9 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["watch_exit"]
+from .stats import logger
+
+__all__ = ["threads_unavailable", "watch_exit"]
 
 # Finalizers of exitpriority >= 0 run before multiprocessing terminates a child's own daemon
 # children; a low priority lets the app's finalizers (a pool's, say) run first.
@@ -78,3 +80,23 @@ def _in_child(package: str) -> bool:
         return False
     current = process.current_process()
     return getattr(current, "_parent_pid", None) is not None or current.name != "MainProcess"
+
+
+def threads_unavailable() -> bool:
+    """Whether this process runs Python without threads: uWSGI before 2.0.27 started without
+    ``--enable-threads`` (or ``--threads``), where a thread never runs while the worker waits
+    for requests (sentry-python reads ``uwsgi.opt`` the same way). Says so once, in the log."""
+    uwsgi: Any = sys.modules.get("uwsgi")
+    if uwsgi is None or not hasattr(uwsgi, "opt"):
+        return False
+    options = uwsgi.opt
+    if options.get("enable-threads") or options.get("threads"):
+        return False
+    if tuple(getattr(uwsgi, "version_info", (0, 0, 0))[:3]) >= (2, 0, 27):
+        return False
+    logger.warning(
+        "pirsch_middleware: uWSGI runs Python without threads, so records are sent at the end "
+        "of requests (a batch at most once a second); start it with --enable-threads to send "
+        "them in the background"
+    )
+    return True

@@ -14,7 +14,7 @@ from typing import Any
 
 from .client import PirschClient, encode
 from .errors import PirschError
-from .lifecycle import watch_exit
+from .lifecycle import threads_unavailable, watch_exit
 from .records import Record
 from .settings import Settings
 from .stats import Counts, RateLimitedLog, Stats, logger
@@ -31,6 +31,11 @@ _YIELD_EVERY = 64
 # than this before the deadline (so the worker has ended, and counted, when close() returns).
 _SHUTDOWN_RETRY = 0.25
 _GRACE = 0.1
+# Where no thread can run (uWSGI without threads), the request that finds records due sends at
+# most this many, at most once a second, in one try of at most a second: a request pays for
+# that rarely and briefly, and nothing waits until the process ends.
+INLINE_BATCH = 100
+INLINE_EVERY = 1.0
 # Drops of records that never entered the queue: flush() did not wait for those.
 _NOT_QUEUED = frozenset({"queue_full", "closed"})
 
@@ -85,6 +90,9 @@ class Sender:
         self._client: PirschClient | None = None
         self._closed = False
         self._deadline: float | None = None
+        self._inline = False  # no thread can run: the request path sends (see _send_inline)
+        self._inline_next = 0.0
+        self._held: list[Record] = []  # built, failed, to go first in inline mode
         self._force = False
         self._taken = 0
         self._sent = 0
@@ -121,7 +129,11 @@ class Sender:
             return False
         queue.append(record)
         if self._thread is None:
-            self._start()
+            if not self._inline:
+                self._start()
+            if self._inline:
+                self._send_inline(force=False)
+                return True
         waiting = len(queue)
         # The first record starts the worker's flush_interval clock; a full batch goes now.
         if (waiting == 1 or waiting >= self._batch_size) and not self._wake.is_set():
@@ -137,6 +149,13 @@ class Sender:
             self._reset()
         if self._settings.sync or self._closed or (self._thread is None and not self._queue):
             return True  # nothing can be waiting: inline delivery, closed, or never used
+        if self._inline:
+            deadline = None if timeout is None else time.monotonic() + timeout
+            lost = self._lost
+            while (self._queue or self._held) and (deadline is None or time.monotonic() < deadline):
+                if not self._send_inline(force=True):
+                    time.sleep(min(0.05, self._interval))
+            return not self._queue and not self._held and self._lost == lost
         marker = _Flush(self._lost)
         self._queue.append(marker)
         if self._thread is None:
@@ -167,7 +186,10 @@ class Sender:
             finished = not thread.is_alive()
             if not finished:  # stuck past the deadline (a before_send that hangs, say)
                 self._abandon()
-        elif self._queue:
+        elif self._queue or self._held:
+            held, self._held = self._held, []
+            for batch in _by_kind(held):
+                self._deliver(batch)
             self._drain(force=True)
         if self._client is not None and finished:
             self._client.close()
@@ -192,9 +214,12 @@ class Sender:
 
     def _start(self) -> None:
         with self._lock:
-            if self._thread is not None:
+            if self._thread is not None or self._inline:
                 return
             watch_exit(_at_exit)
+            if threads_unavailable():
+                self._inline = True
+                return
             thread = threading.Thread(target=self._run, name="pirsch-sender", daemon=True)
             try:
                 thread.start()
@@ -202,6 +227,47 @@ class Sender:
                 self._drain(force=True)
                 return
             self._thread = thread
+
+    def _send_inline(self, force: bool) -> bool:
+        """Send one small batch from the caller's thread, where no thread can run: when
+        ``INLINE_BATCH`` records wait or the oldest has waited ``flush_interval`` (at most once
+        per ``INLINE_EVERY`` unless ``force``), one try within ``INLINE_EVERY``. A batch that
+        fails with a network error, 5xx or 429 is held and goes first next time; ``False``
+        then (or when nothing was due)."""
+        now = time.monotonic()
+        queue = self._queue
+        due = self._held or len(queue) >= INLINE_BATCH or now >= self._inline_next
+        if not due or (not force and now < self._inline_next):
+            return False
+        self._inline_next = now + max(self._interval, INLINE_EVERY)
+        records = self._held
+        self._held = []
+        while queue and len(records) < INLINE_BATCH:
+            item = queue.popleft()
+            self._taken += 1
+            record = item if self._complete is None else self._complete(item)
+            if record is not None:
+                records.append(record)
+        batches = _by_kind(records)
+        for index, batch in enumerate(batches):
+            try:
+                self._post(batch, INLINE_EVERY)
+            except PirschError as exc:
+                if not exc.retryable:
+                    self._failed(batch, exc)
+                    continue
+                self._retried += 1
+                if exc.maybe_received:
+                    self._maybe_duplicated += len(batch)
+                self._held = [record for later in batches[index:] for record in later]
+                return False
+            except Exception:
+                logger.exception("pirsch_middleware: could not send %d records", len(batch))
+                self._drop(batch, "error")
+                continue
+            self._sent += len(batch)
+        self._report()
+        return True
 
     def _run(self) -> None:
         wake = self._wake
@@ -410,6 +476,17 @@ class Sender:
             logger.warning("pirsch_middleware: dropped %d records (%s)", sum(new.values()), detail)
             self._reported = counts
             self._last_report = now
+
+
+def _by_kind(records: list[Record]) -> list[list[Record]]:
+    """Runs of one kind, in order (each batch endpoint takes one kind)."""
+    batches: list[list[Record]] = []
+    for record in records:
+        if batches and batches[-1][0].kind == record.kind:
+            batches[-1].append(record)
+        else:
+            batches.append([record])
+    return batches
 
 
 _live: weakref.WeakSet[Sender] = weakref.WeakSet()

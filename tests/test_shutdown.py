@@ -159,3 +159,29 @@ def test_celery_prefork_workers_recycled_after_each_task_deliver_every_record(
 
 def delivered_urls(api: FakePirschAPI) -> Counter[str]:
     return Counter(hit["url"].removeprefix("https://example.com") for hit in api.hits)
+
+
+def test_uwsgi_without_threads_warns_and_sends_from_the_requests(
+    api: FakePirschAPI, tmp_path: Path
+) -> None:
+    """uWSGI before 2.0.27 runs Python without threads unless --enable-threads: the sender
+    thread would never run while the worker waits, so requests send small batches instead."""
+    command = [
+        "-c", "import sys; from pyuwsgi import run; sys.exit(run())", "--master", "--processes",
+        "1", "--http-socket", "127.0.0.1:{port}", "--die-on-term", "--module",
+        "example_apps.flask_app:app",
+    ]  # fmt: skip
+    with serve("uwsgi-without-threads", api, tmp_path, command) as (client, exit_took):
+        for n in range(40):
+            # uWSGI's --http-socket keeps no connection alive.
+            response = client.get("/", params={"n": n}, headers={"Connection": "close"})
+            assert response.status_code == 200
+            time.sleep(0.05)
+        while_running = len(api.hits)
+    assert while_running >= 20  # not only when the process ended
+    arrived = Counter(hit["url"].split("/", 3)[3] for hit in api.hits)
+    assert arrived == Counter(f"?n={n}" for n in range(40))
+    output = (tmp_path / "uwsgi-without-threads.log").read_text()
+    assert "Python threads support is disabled" in output  # the set-up this test is about
+    assert output.count("uWSGI runs Python without threads") == 1
+    assert exit_took[0] < 10
