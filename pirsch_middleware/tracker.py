@@ -220,7 +220,8 @@ class Tracker:
         self._skipped.add(reason)
 
     def flush(self, timeout: float | None = None) -> bool:
-        """Wait until everything queued so far is delivered; ``False`` if ``timeout`` passed."""
+        """Wait until everything queued so far is delivered; ``True`` only if all of it was
+        accepted (``False`` if ``timeout`` passed or any of it was dropped)."""
         return self._sender.flush(timeout)
 
     def close(self, timeout: float | None = None) -> bool:
