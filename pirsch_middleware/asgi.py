@@ -35,7 +35,8 @@ class PirschMiddleware:
     :class:`Settings`, or the settings' options as keywords. The page view is queued when the
     response starts (after its first body chunk when the title is read from it), so streamed and
     server-sent-event responses count when they begin. WebSocket scopes pass through untouched;
-    lifespan shutdown flushes the queue.
+    lifespan shutdown flushes the queue (the middleware answers lifespan itself for an app that
+    refuses it).
 
     Bad options do not raise here: Starlette builds its middleware at the first lifespan or
     request event, where an exception would answer every request with a 500. Instead the
@@ -76,8 +77,9 @@ class PirschMiddleware:
                 if self.error is not None:
                     await _fail_startup(self.error, receive, send)
                     return
-                send = self._lifespan_send(send)
-            await self.app(scope, receive, send)
+                await self._lifespan(scope, receive, send)
+            else:
+                await self.app(scope, receive, send)
             return
         try:
             path = asgi_path(scope)
@@ -99,14 +101,38 @@ class PirschMiddleware:
             _current.reset(token)
             context.finish()
 
-    def _lifespan_send(self, send: Send) -> Send:
-        async def send_lifespan(message: Message) -> None:
+    async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run the app's lifespan and flush at its shutdown. An app that refuses lifespan (it
+        raises or returns without answering, as Django's does) is answered for, so the server
+        still tells us when it stops: uvicorn ends the process by re-raising SIGTERM after a
+        graceful shutdown, where ``atexit`` never runs."""
+        tracker = self.tracker
+
+        def flush() -> None:
+            tracker.flush(tracker.settings.shutdown_timeout)
+
+        taken: list[Message] = []  # what the app took from the server and left unanswered
+        answered = False
+
+        async def receive_noted() -> Message:
+            message = await receive()
+            taken[:] = [message]
+            return message
+
+        async def send_noted(message: Message) -> None:
+            nonlocal answered
+            answered = True
             if message["type"] == "lifespan.shutdown.complete":
-                tracker = self.tracker
-                await _off_loop(lambda: tracker.flush(tracker.settings.shutdown_timeout))
+                await _off_loop(flush)
             await send(message)
 
-        return send_lifespan
+        try:
+            await self.app(scope, receive_noted, send_noted)
+        except Exception:
+            if answered:
+                raise
+        if not answered:
+            await _answer(receive, send, flush, taken)
 
 
 async def _fail_startup(error: ConfigurationError, receive: Receive, send: Send) -> None:
@@ -195,16 +221,23 @@ def answer_lifespan(app: ASGIApp, on_shutdown: Callable[[], object]) -> ASGIApp:
         if scope["type"] != "lifespan":
             await app(scope, receive, send)
             return
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await _off_loop(on_shutdown)
-                await send({"type": "lifespan.shutdown.complete"})
-                return
+        await _answer(receive, send, on_shutdown, [])
 
     return with_lifespan
+
+
+async def _answer(
+    receive: Receive, send: Send, on_shutdown: Callable[[], object], taken: list[Message]
+) -> None:
+    """Answer the lifespan protocol for an app; ``taken``: a message the app already received."""
+    while True:
+        message = taken.pop() if taken else await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await _off_loop(on_shutdown)
+            await send({"type": "lifespan.shutdown.complete"})
+            return
 
 
 async def _off_loop(work: Callable[[], object]) -> None:

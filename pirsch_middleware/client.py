@@ -287,10 +287,12 @@ class PirschClient(ClientBase):
         if self._owns_http:
             self._http.close()
 
-    def send_batch(self, records: Sequence[Record]) -> None:
-        """Send records of one kind to that kind's batch endpoint."""
+    def send_batch(self, records: Sequence[Record], *, timeout: float | None = None) -> None:
+        """Send records of one kind to that kind's batch endpoint; ``timeout`` (seconds)
+        replaces the client's for this request."""
         if records:
-            self.request("POST", records[0].endpoint + "/batch", content=batch_json(records))
+            path = records[0].endpoint + "/batch"
+            self.request("POST", path, content=batch_json(records), timeout=timeout)
 
     def _ingest(self, endpoint: Ingest[Any], value: Any) -> None:
         self.post(endpoint.path, endpoint.body(value))
@@ -332,16 +334,17 @@ class PirschClient(ClientBase):
         content: bytes | None = None,
         params: list[tuple[str, str]] | None = None,
         statistics: bool = False,
+        timeout: float | None = None,
     ) -> httpx.Response:
         """Send an authenticated request; on a 401 with OAuth, renew the token and try once more.
 
         ``statistics`` asks for the OAuth token even when an access key is set (the key is for
-        ingestion only)."""
+        ingestion only); ``timeout`` (seconds) replaces the client's for this request."""
         token = self._bearer(statistics)
-        response = self._send(method, path, content, params, token)
+        response = self._send(method, path, content, params, token, timeout)
         if response.status_code == 401 and self._is_oauth(token):
             self._drop_token(token)
-            response = self._send(method, path, content, params, self._bearer(statistics))
+            response = self._send(method, path, content, params, self._bearer(statistics), timeout)
         if response.status_code >= 400:
             raise api_error(response, f"{method} {path}")
         return response
@@ -353,13 +356,18 @@ class PirschClient(ClientBase):
         content: bytes | None,
         params: list[tuple[str, str]] | None,
         token: str,
+        timeout: float | None = None,
     ) -> httpx.Response:
+        parts = _request_parts(content, params, token)
+        if timeout is not None:
+            parts["timeout"] = timeout
         try:
-            return self._http.request(
-                method, self._base_url + path, **_request_parts(content, params, token)
-            )
+            return self._http.request(method, self._base_url + path, **parts)
         except httpx.HTTPError as exc:
-            raise PirschError(f"{method} {path}: {type(exc).__name__}: {exc}") from None
+            raise PirschError(
+                f"{method} {path}: {type(exc).__name__}: {exc}",
+                maybe_received=isinstance(exc, _NO_ANSWER),
+            ) from None
 
     def _bearer(self, statistics: bool) -> str:
         token = self._cached_token(statistics)
@@ -382,6 +390,10 @@ class PirschClient(ClientBase):
             return self._http.post(self._base_url + TOKEN_PATH, content=self._token_body())
         except httpx.HTTPError as exc:
             raise PirschError(f"POST {TOKEN_PATH}: {type(exc).__name__}: {exc}") from None
+
+
+# Failures after the request may have been read by the API (its answer never came back).
+_NO_ANSWER = (httpx.ReadTimeout, httpx.ReadError, httpx.RemoteProtocolError)
 
 
 def _request_parts(

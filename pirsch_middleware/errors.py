@@ -34,6 +34,8 @@ class PirschError(Exception):
 
     ``status`` is the HTTP status (``None`` when no answer arrived), ``validation`` maps request
     fields to messages and ``errors`` lists general messages, both as the API sent them.
+    ``maybe_received`` is true when the request went out but no answer came back (a read
+    timeout, a dropped connection): the API may have acted on it.
     """
 
     def __init__(
@@ -44,8 +46,10 @@ class PirschError(Exception):
         validation: Mapping[str, str] | None = None,
         errors: Sequence[str] | None = None,
         retry_after: float | None = None,
+        maybe_received: bool = False,
     ) -> None:
         self.status = status
+        self.maybe_received = maybe_received
         self.validation: dict[str, str] = dict(validation or {})
         self.errors: list[str] = list(errors or [])
         self.retry_after = retry_after

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import atexit
 import logging
 import os
 import random
@@ -15,6 +14,7 @@ from typing import Any
 
 from .client import PirschClient, encode
 from .errors import PirschError
+from .lifecycle import threads_unavailable, watch_exit
 from .records import Record
 from .settings import Settings
 from .stats import Counts, RateLimitedLog, Stats, logger
@@ -27,22 +27,38 @@ REPORT_INTERVAL = 30.0
 MAX_RETRY_AFTER = 600.0
 # How many records the worker handles between two offers of the GIL to the app's threads.
 _YIELD_EVERY = 64
+# During close(), a failed batch is tried again at least this often, and no try starts later
+# than this before the deadline (so the worker has ended, and counted, when close() returns).
+_SHUTDOWN_RETRY = 0.25
+_GRACE = 0.1
+# Where no thread can run (uWSGI without threads), the request that finds records due sends at
+# most this many, at most once a second, in one try of at most a second: a request pays for
+# that rarely and briefly, and nothing waits until the process ends.
+INLINE_BATCH = 100
+INLINE_EVERY = 1.0
+# Drops of records that never entered the queue: flush() did not wait for those.
+_NOT_QUEUED = frozenset({"queue_full", "closed"})
 
 
 class _Flush:
-    """A marker in the queue: set once everything queued before it is delivered or dropped."""
+    """A marker in the queue: set once everything queued before it is delivered or dropped;
+    ``ok`` stays true only if nothing queued before it was dropped after it was put."""
 
-    __slots__ = ("done",)
+    __slots__ = ("done", "lost", "ok")
 
-    def __init__(self) -> None:
+    def __init__(self, lost: int) -> None:
         self.done = threading.Event()
+        self.lost = lost
+        self.ok = False
 
 
 class Sender:
     """Delivers records to the batch endpoints in the order they were queued.
 
-    ``put`` only appends to a bounded deque; a daemon thread, started on first use and again in
-    a forked child, sends batches when ``batch_size`` records wait or ``flush_interval`` passes.
+    ``put`` only appends to a bounded deque; a daemon thread, started on first use in each
+    process, sends a batch when ``batch_size`` records wait or the oldest has waited
+    ``flush_interval``. A process that was forked (by anything: ``os.fork``, uWSGI, a pool) is
+    noticed by its process id and starts afresh: what its parent queued is its parent's to send.
     ``client_factory`` of ``None`` means no credentials: records are logged, not sent.
     """
 
@@ -64,6 +80,7 @@ class Sender:
 
     def _reset(self) -> None:
         """Fresh state: at start-up, and in a forked child, which must not touch its parent's."""
+        self._pid = os.getpid()
         self._queue: deque[Any] = deque()
         self._wake = threading.Event()
         self._interrupt = threading.Event()
@@ -73,10 +90,16 @@ class Sender:
         self._client: PirschClient | None = None
         self._closed = False
         self._deadline: float | None = None
+        self._inline = False  # no thread can run: the request path sends (see _send_inline)
+        self._inline_next = 0.0
+        self._held: list[Record] = []  # built, failed, to go first in inline mode
         self._force = False
         self._taken = 0
         self._sent = 0
         self._retried = 0
+        self._maybe_duplicated = 0
+        self._lost = 0  # records dropped after they were queued (what flush() waited for)
+        self._in_flight = 0
         self._dropped = Counts()
         self._reported: dict[str, int] = {}
         self._last_report = 0.0
@@ -86,6 +109,8 @@ class Sender:
     def put(self, record: Any) -> bool:
         """Queue a record (or an item ``complete`` makes one of); ``False`` when it was dropped
         (queue full, or closed). Never blocks."""
+        if self._pid != os.getpid():
+            self._reset()  # a forked child (by whatever forked it): nothing of the parent's is ours
         if self._closed:
             self.count_drop("closed")
             return False
@@ -104,42 +129,67 @@ class Sender:
             return False
         queue.append(record)
         if self._thread is None:
-            self._start()
-        if len(queue) >= self._batch_size and not self._wake.is_set():
+            if not self._inline:
+                self._start()
+            if self._inline:
+                self._send_inline(force=False)
+                return True
+        waiting = len(queue)
+        # The first record starts the worker's flush_interval clock; a full batch goes now.
+        if (waiting == 1 or waiting >= self._batch_size) and not self._wake.is_set():
             self._wake.set()
         return True
 
     # Control
 
     def flush(self, timeout: float | None = None) -> bool:
-        """Wait until everything queued so far is delivered (or dropped); ``False`` on timeout."""
+        """Wait until everything queued so far is delivered or dropped; ``True`` only if all of
+        it was accepted (``False`` on timeout, or when any of it was dropped)."""
+        if self._pid != os.getpid():
+            self._reset()
         if self._settings.sync or self._closed or (self._thread is None and not self._queue):
             return True  # nothing can be waiting: inline delivery, closed, or never used
-        marker = _Flush()
+        if self._inline:
+            deadline = None if timeout is None else time.monotonic() + timeout
+            lost = self._lost
+            while (self._queue or self._held) and (deadline is None or time.monotonic() < deadline):
+                if not self._send_inline(force=True):
+                    time.sleep(min(0.05, self._interval))
+            return not self._queue and not self._held and self._lost == lost
+        marker = _Flush(self._lost)
         self._queue.append(marker)
         if self._thread is None:
             self._start()
         self._force = True
         self._wake.set()
-        return marker.done.wait(timeout)
+        return marker.done.wait(timeout) and marker.ok
 
     def close(self, timeout: float | None = None) -> bool:
         """Deliver what is queued within ``timeout`` seconds, then stop; ``False`` if cut short.
 
-        What is still queued or being retried at the deadline is dropped and counted.
+        A failed batch is tried again until shortly before the deadline, and nothing newer is
+        sent before it. What is left at the deadline, in flight or queued, is dropped, counted
+        (``shutdown``) and logged once.
         """
+        if self._pid != os.getpid():
+            self._reset()
         _live.discard(self)
         self._closed = True
+        self._deadline = None if timeout is None else time.monotonic() + timeout
         thread = self._thread
         finished = True
         if thread is not None and thread.is_alive():
-            self._deadline = None if timeout is None else time.monotonic() + timeout
             self._force = True
             self._wake.set()
             self._interrupt.set()
             thread.join(timeout)
             finished = not thread.is_alive()
-        elif self._queue:
+            if not finished:  # stuck past the deadline (a before_send that hangs, say)
+                self._abandon()
+        elif self._queue or self._held:
+            held, self._held = self._held, []
+            for batch in _by_kind(held):
+                self._deliver(batch)
             self._drain(force=True)
         if self._client is not None and finished:
             self._client.close()
@@ -148,12 +198,15 @@ class Sender:
 
     def stats(self) -> Stats:
         """The counters as they are now."""
+        if self._pid != os.getpid():
+            self._reset()
         pending = sum(1 for item in tuple(self._queue) if not isinstance(item, _Flush))
         return Stats(
             queued=self._taken + pending,
             pending=pending,
             sent=self._sent,
             retried=self._retried,
+            maybe_duplicated=self._maybe_duplicated,
             dropped=self._dropped.snapshot(),
         )
 
@@ -161,7 +214,11 @@ class Sender:
 
     def _start(self) -> None:
         with self._lock:
-            if self._thread is not None:
+            if self._thread is not None or self._inline:
+                return
+            watch_exit(_at_exit)
+            if threads_unavailable():
+                self._inline = True
                 return
             thread = threading.Thread(target=self._run, name="pirsch-sender", daemon=True)
             try:
@@ -171,17 +228,66 @@ class Sender:
                 return
             self._thread = thread
 
+    def _send_inline(self, force: bool) -> bool:
+        """Send one small batch from the caller's thread, where no thread can run: when
+        ``INLINE_BATCH`` records wait or the oldest has waited ``flush_interval`` (at most once
+        per ``INLINE_EVERY`` unless ``force``), one try within ``INLINE_EVERY``. A batch that
+        fails with a network error, 5xx or 429 is held and goes first next time; ``False``
+        then (or when nothing was due)."""
+        now = time.monotonic()
+        queue = self._queue
+        due = self._held or len(queue) >= INLINE_BATCH or now >= self._inline_next
+        if not due or (not force and now < self._inline_next):
+            return False
+        self._inline_next = now + max(self._interval, INLINE_EVERY)
+        records = self._held
+        self._held = []
+        while queue and len(records) < INLINE_BATCH:
+            item = queue.popleft()
+            self._taken += 1
+            record = item if self._complete is None else self._complete(item)
+            if record is not None:
+                records.append(record)
+        batches = _by_kind(records)
+        for index, batch in enumerate(batches):
+            try:
+                self._post(batch, INLINE_EVERY)
+            except PirschError as exc:
+                if not exc.retryable:
+                    self._failed(batch, exc)
+                    continue
+                self._retried += 1
+                if exc.maybe_received:
+                    self._maybe_duplicated += len(batch)
+                self._held = [record for later in batches[index:] for record in later]
+                return False
+            except Exception:
+                logger.exception("pirsch_middleware: could not send %d records", len(batch))
+                self._drop(batch, "error")
+                continue
+            self._sent += len(batch)
+        self._report()
+        return True
+
     def _run(self) -> None:
-        last = time.monotonic()
+        wake = self._wake
         while True:
             try:
-                woke = self._wake.wait(max(0.0, last + self._interval - time.monotonic()))
-                self._wake.clear()
-                force = self._force or not woke or time.monotonic() >= last + self._interval
+                if not self._queue and not self._force:
+                    wake.wait(REPORT_INTERVAL)  # idle: put() wakes us with the first record
+                    wake.clear()
+                # The oldest record waits for company, at most flush_interval: a full batch,
+                # flush() or close() cut that short.
+                since = time.monotonic()
+                while not self._force and len(self._queue) < self._batch_size:
+                    left = since + self._interval - time.monotonic()
+                    if left <= 0:
+                        break
+                    wake.wait(left)
+                    wake.clear()
+                force = self._force or len(self._queue) < self._batch_size
                 self._force = False
                 self._drain(force)
-                if force:
-                    last = time.monotonic()
                 self._report()
                 if self._closed and not self._queue:
                     return
@@ -193,10 +299,15 @@ class Sender:
         queue = self._queue
         batch: list[Record] = []
         while queue and (force or batch or len(queue) >= self._batch_size):
+            if self._expired():
+                self._drop(batch, "shutdown")
+                self._abandon()
+                return
             item = queue.popleft()
             if isinstance(item, _Flush):
                 self._send(batch)
                 batch = []
+                item.ok = self._lost == item.lost
                 item.done.set()
                 continue
             self._taken += 1
@@ -220,32 +331,75 @@ class Sender:
             self._deliver(batch)
 
     def _deliver(self, batch: Sequence[Record]) -> None:
-        """Deliver one batch of one kind, retrying until it is sent, rejected, or out of time."""
+        """Deliver one batch of one kind, retrying until it is sent, rejected, or out of time.
+
+        While closing, the batch is tried again (whatever ``max_retries`` says) until shortly
+        before the deadline: the server gives us that time, and nothing newer may go first.
+        """
         attempt = 0
-        while True:
-            if self._deadline is not None and time.monotonic() >= self._deadline:
-                self._drop(batch, "shutdown")
+        self._in_flight = len(batch)
+        try:
+            while True:
+                left = self._time_left()
+                if left is not None and left <= 0:
+                    self._drop(batch, "shutdown")
+                    return
+                try:
+                    self._post(batch, left)
+                except PirschError as exc:
+                    if not self._in_flight:
+                        return  # close() gave up on this batch and counted it
+                    closing = self._deadline is not None
+                    if exc.retryable and (closing or attempt < self._settings.max_retries):
+                        attempt += 1
+                        delay = self._delay(attempt, exc.retry_after)
+                        left = self._time_left()
+                        if left is not None:
+                            delay = max(0.0, min(delay, _SHUTDOWN_RETRY, left))
+                        self._retried += 1
+                        if exc.maybe_received:  # no answer: the API may have stored it already
+                            self._maybe_duplicated += len(batch)
+                        self._pause(delay)
+                        continue
+                    self._failed(batch, exc)
+                    return
+                except Exception:
+                    logger.exception("pirsch_middleware: could not send %d records", len(batch))
+                    self._drop(batch, "error")
+                    return
+                if self._in_flight:  # else close() gave up on it and counted it as dropped
+                    self._sent += len(batch)
                 return
+        finally:
+            self._in_flight = 0
+
+    def _time_left(self) -> float | None:
+        """Seconds in which a try may still start and end while closing; ``None`` otherwise."""
+        if self._deadline is None:
+            return None
+        return self._deadline - _GRACE - time.monotonic()
+
+    def _expired(self) -> bool:
+        left = self._time_left()
+        return left is not None and left <= 0
+
+    def _abandon(self) -> None:
+        """At the deadline: count what is in flight and queued as dropped (``shutdown``), and
+        release whoever waits in flush()."""
+        left = self._in_flight
+        self._in_flight = 0
+        queue = self._queue
+        while queue:
             try:
-                self._post(batch)
-            except PirschError as exc:
-                if exc.retryable and attempt < self._settings.max_retries:
-                    attempt += 1
-                    delay = self._delay(attempt, exc.retry_after)
-                    if self._deadline is not None and time.monotonic() + delay >= self._deadline:
-                        self._drop(batch, "shutdown")  # no time left for another try
-                        return
-                    self._retried += 1
-                    self._pause(delay)
-                    continue
-                self._failed(batch, exc)
-                return
-            except Exception:
-                logger.exception("pirsch_middleware: could not send %d records", len(batch))
-                self._drop(batch, "error")
-                return
-            self._sent += len(batch)
-            return
+                item = queue.popleft()
+            except IndexError:  # the worker took the last one meanwhile
+                break
+            if isinstance(item, _Flush):
+                item.done.set()  # ok stays False
+            else:
+                left += 1
+        if left:
+            self._drop((), "shutdown", left)
 
     def _failed(self, batch: Sequence[Record], exc: PirschError) -> None:
         kind = batch[0].kind
@@ -264,7 +418,7 @@ class Sender:
             self._log.warning("rejected", "pirsch_middleware: the API rejected a %s: %s", kind, exc)
             self._drop(batch, "rejected")
 
-    def _post(self, batch: Sequence[Record]) -> None:
+    def _post(self, batch: Sequence[Record], timeout: float | None) -> None:
         if self._factory is None:
             if not logger.isEnabledFor(logging.INFO):
                 return  # nobody reads it: skip the JSON
@@ -277,7 +431,10 @@ class Sender:
             return
         if self._client is None:
             self._client = self._factory()
-        self._client.send_batch(batch)
+        if timeout is None:
+            self._client.send_batch(batch)
+        else:
+            self._client.send_batch(batch, timeout=min(self._settings.timeout, timeout))
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
@@ -293,12 +450,16 @@ class Sender:
         else:
             time.sleep(seconds)
 
-    def _drop(self, batch: Sequence[Record], reason: str) -> None:
-        self.count_drop(reason, len(batch))
+    def _drop(self, batch: Sequence[Record], reason: str, n: int | None = None) -> None:
+        count = len(batch) if n is None else n
+        if count:
+            self.count_drop(reason, count)
 
     def count_drop(self, reason: str, n: int = 1) -> None:
-        """Count records lost before they reached the queue."""
+        """Count dropped records (by reason)."""
         self._dropped.add(reason, n)
+        if reason not in _NOT_QUEUED:
+            self._lost += n
 
     def _report(self, final: bool = False) -> None:
         now = time.monotonic()
@@ -317,18 +478,23 @@ class Sender:
             self._last_report = now
 
 
+def _by_kind(records: list[Record]) -> list[list[Record]]:
+    """Runs of one kind, in order (each batch endpoint takes one kind)."""
+    batches: list[list[Record]] = []
+    for record in records:
+        if batches and batches[-1][0].kind == record.kind:
+            batches[-1].append(record)
+        else:
+            batches.append([record])
+    return batches
+
+
 _live: weakref.WeakSet[Sender] = weakref.WeakSet()
 
 
-def _after_fork() -> None:
-    for sender in list(_live):
-        sender._reset()
-
-
 def _at_exit() -> None:
+    """Where the process ends (see ``lifecycle``): close every sender it uses in time."""
+    pid = os.getpid()
     for sender in list(_live):
-        sender.close(sender._settings.shutdown_timeout)
-
-
-os.register_at_fork(after_in_child=_after_fork)
-atexit.register(_at_exit)
+        if sender._pid == pid:  # an inherited sender this process never used holds nothing
+            sender.close(sender._settings.shutdown_timeout)

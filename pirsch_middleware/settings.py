@@ -163,7 +163,7 @@ class Settings:
     should_track: Callable[[RequestData], bool] | None = None
     before_send: Callable[[Record], Record | None] | None = None
     batch_size: int = 500
-    flush_interval: float = 1.0
+    flush_interval: float = 0.1
     max_queue_size: int = 50_000
     max_retries: int = 10
     retry_backoff: float = 0.5

@@ -17,15 +17,18 @@ class Stats:
     """A snapshot of a tracker's counters.
 
     ``queued``: records accepted into the queue; ``pending``: still waiting in it; ``sent``:
-    accepted by the API; ``retried``: delivery attempts repeated; ``dropped`` and ``skipped``:
-    counts by reason (see the README for the reasons); ``address_warnings``: records sent with
-    an address that is likely wrong, by kind (``untrusted_proxy``, ``internal_ip``).
+    accepted by the API; ``retried``: delivery attempts repeated; ``maybe_duplicated``: records
+    sent again after a try that got no answer (a timeout), which the API may have stored twice
+    (Pirsch has no idempotency key); ``dropped`` and ``skipped``: counts by reason (see the
+    README for the reasons); ``address_warnings``: records sent with an address that is likely
+    wrong, by kind (``untrusted_proxy``, ``internal_ip``).
     """
 
     queued: int = 0
     pending: int = 0
     sent: int = 0
     retried: int = 0
+    maybe_duplicated: int = 0
     dropped: dict[str, int] = field(default_factory=dict)
     skipped: dict[str, int] = field(default_factory=dict)
     address_warnings: dict[str, int] = field(default_factory=dict)

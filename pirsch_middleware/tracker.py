@@ -253,7 +253,8 @@ class Tracker:
         self._skip(reason, "decided by the view or the adapter")
 
     def flush(self, timeout: float | None = None) -> bool:
-        """Wait until everything queued so far is delivered; ``False`` if ``timeout`` passed."""
+        """Wait until everything queued so far is delivered; ``True`` only if all of it was
+        accepted (``False`` if ``timeout`` passed or any of it was dropped)."""
         return self._sender.flush(timeout)
 
     def close(self, timeout: float | None = None) -> bool:
@@ -261,14 +262,15 @@ class Tracker:
         return self._sender.close(self.settings.shutdown_timeout if timeout is None else timeout)
 
     def stats(self) -> Stats:
-        """The counters: queued, pending, sent, retried, dropped and skipped by reason, and
-        records sent with a likely wrong address (``address_warnings``)."""
+        """The counters: queued, pending, sent, retried, maybe_duplicated, dropped and skipped
+        by reason, and records sent with a likely wrong address (``address_warnings``)."""
         sender = self._sender.stats()
         return Stats(
             queued=sender.queued,
             pending=sender.pending,
             sent=sender.sent,
             retried=sender.retried,
+            maybe_duplicated=sender.maybe_duplicated,
             dropped=sender.dropped,
             skipped=self._skipped.snapshot(),
             address_warnings=self._address_check.snapshot(),

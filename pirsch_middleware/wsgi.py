@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable, Iterator
-from types import GeneratorType
 from typing import TYPE_CHECKING, Any
 
 from .context import RequestContext, _current, report_error
@@ -25,10 +24,12 @@ class PirschMiddleware:
 
     ``app.wsgi_app = PirschMiddleware(app.wsgi_app, access_key="pa_...")``. Takes a ready
     ``tracker``, a :class:`Settings`, or the settings' options as keywords. What the core needs is
-    copied out of ``environ`` when the request arrives. The app's iterable is returned as it is
-    (so ``wsgi.file_wrapper`` and ``close()`` keep working), except when the page view waits for
-    the first chunk (a title to read, or a generator app's lazy ``start_response``): that chunk is
-    taken before returning and the rest chained behind it, closed with the app's own ``close``.
+    copied out of ``environ`` when the request arrives. A list, or a ``wsgi.file_wrapper``, is
+    returned as it is. Any other iterable (a streamed body) is handed on in a thin wrapper in
+    which the request is current again while the app makes each chunk and closes it, so view
+    helpers work in the body until the server calls ``close()``. When the page view waits for
+    the first chunk (a title to read, or a generator app's lazy ``start_response``), that chunk
+    is taken before returning and the rest chained behind it.
     """
 
     def __init__(
@@ -74,15 +75,10 @@ class PirschMiddleware:
             token = _current.set(context)
             try:
                 result = self.app(environ, start_response)
-                if isinstance(result, GeneratorType):
-                    # A generator app runs on the first next(): its events must find the
-                    # request then (they are sent at once, as the request is decided).
-                    context.finish()
-                    return _first_chunk(result, context)
-                return result
             finally:
                 _current.reset(token)
                 context.finish()
+            return _hand_on(result, environ, context)
         wants_body = False
 
         def start_tracked(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
@@ -98,23 +94,33 @@ class PirschMiddleware:
         token = _current.set(context)
         try:
             result = self.app(environ, start_tracked)
-            if context.decided:
-                return result
-            if wants_body and isinstance(result, list | tuple):
+            if wants_body and not context.decided and isinstance(result, list | tuple):
                 context.body(result[0] if result else b"")
-                return result
-            file_wrapper = environ.get("wsgi.file_wrapper")
-            if isinstance(file_wrapper, type) and isinstance(result, file_wrapper):
-                context.finish()
-                return result
-            # The title (or, from a generator app, the response itself) comes with the first
-            # chunk: take it now, with the request still current, and hand the rest on.
-            return _first_chunk(result, context)
+            return _hand_on(result, environ, context)
         except BaseException:
             context.finish()
             raise
         finally:
             _current.reset(token)
+
+
+def _hand_on(
+    result: Iterable[bytes], environ: WSGIEnvironment, context: RequestContext
+) -> Iterable[bytes]:
+    """The iterable for the server. A list, or a file the server sends itself, runs no app code
+    later and goes as it is. Any other iterable may (a streamed body): the request is made
+    current again whenever the server asks it for a chunk, and when it closes it."""
+    file_wrapper = environ.get("wsgi.file_wrapper")
+    if isinstance(result, list | tuple) or (
+        isinstance(file_wrapper, type) and isinstance(result, file_wrapper)
+    ):
+        context.finish()
+        return result
+    if context.decided:
+        return _Rest((), iter(result), result, context)
+    # The title (or, from a generator app, the response itself) comes with the first chunk:
+    # take it now, with the request still current, and hand the rest on.
+    return _first_chunk(result, context)
 
 
 def _first_chunk(result: Iterable[bytes], context: RequestContext) -> Iterable[bytes]:
@@ -130,25 +136,45 @@ def _first_chunk(result: Iterable[bytes], context: RequestContext) -> Iterable[b
             close()
         raise
     context.body(first[0] if first else b"")
-    return _Rest(first, iterator, result)
+    return _Rest(first, iterator, result, context)
 
 
 class _Rest:
-    """The app's chunks after the first was read: iterated at C speed, and closed with the app's
-    own ``close`` (PEP 3333 has the server call it)."""
+    """The app's chunks (after the first, when it was read). The request is current while the
+    app's code makes each chunk and closes the iterable, so a streamed body may emit events;
+    ``close`` (which PEP 3333 has the server call) closes the app's iterable."""
 
-    __slots__ = ("_chunks", "close")
+    __slots__ = ("_chunks", "_context", "_result")
 
     def __init__(
-        self, first: tuple[bytes, ...], iterator: Iterator[bytes], result: Iterable[bytes]
+        self,
+        first: tuple[bytes, ...],
+        iterator: Iterator[bytes],
+        result: Iterable[bytes],
+        context: RequestContext,
     ) -> None:
         self._chunks = itertools.chain(first, iterator)
-        close = getattr(result, "close", None)
-        if close is not None:
-            self.close = close
+        self._result = result
+        self._context = context
 
     def __iter__(self) -> Iterator[bytes]:
-        return self._chunks
+        return self
+
+    def __next__(self) -> bytes:
+        token = _current.set(self._context)
+        try:
+            return next(self._chunks)
+        finally:
+            _current.reset(token)
+
+    def close(self) -> None:
+        close: Callable[[], None] | None = getattr(self._result, "close", None)
+        if close is not None:
+            token = _current.set(self._context)
+            try:
+                close()
+            finally:
+                _current.reset(token)
 
 
 def _with_accept_ch(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:

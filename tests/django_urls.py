@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
@@ -120,6 +120,24 @@ async def async_slow(request: HttpRequest) -> HttpResponse:
     return HttpResponse("<title>Slow</title>")
 
 
+def stream_events(request: HttpRequest) -> StreamingHttpResponse:
+    def parts() -> Iterator[bytes]:
+        yield b"<title>Feed</title>"
+        event("Chunk", meta={"n": 1})  # runs as the server reads the body
+        yield b"<p>one</p>"
+
+    return StreamingHttpResponse(parts(), content_type="text/html")
+
+
+def stream_events_async(request: HttpRequest) -> StreamingHttpResponse:
+    async def parts() -> AsyncIterator[bytes]:
+        yield b"<title>Feed</title>"
+        event("Chunk", meta={"n": 2})
+        yield b"<p>two</p>"
+
+    return StreamingHttpResponse(parts(), content_type="text/html")
+
+
 def stylesheet(request: HttpRequest) -> HttpResponse:
     return HttpResponse("body {}", content_type="text/css")
 
@@ -137,6 +155,8 @@ urlpatterns = [
     path("api", api),
     path("old", old),
     path("stream", stream),
+    path("stream-events", stream_events),
+    path("stream-events-async", stream_events_async),
     path("static/site.css", stylesheet),
     path("slow", slow),
     path("async-slow", async_slow),

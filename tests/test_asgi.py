@@ -445,3 +445,56 @@ def test_should_track_sees_every_header(api: FakePirschAPI, make_tracker: Any) -
     run(app, http_scope())
     assert len(api.hits) == 1
     assert tracker.stats().skipped == {"should_track": 1}
+
+
+async def http_only_app(scope: Any, receive: Any, send: Any) -> None:
+    """An ASGI app that refuses lifespan, as Django's handler does."""
+    if scope["type"] != "http":
+        raise ValueError(f"no {scope['type']} here")
+    await send(
+        {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/html")]}
+    )
+    await send({"type": "http.response.body", "body": b"<title>Plain</title>"})
+
+
+@pytest.mark.parametrize("takes_startup", [False, True])
+def test_lifespan_is_answered_for_an_app_that_refuses_it(
+    api: FakePirschAPI, make_tracker: Any, takes_startup: bool
+) -> None:
+    async def refusing(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan" and takes_startup:
+            await receive()  # reads the start-up message, then fails without answering
+        await http_only_app(scope, receive, send)
+
+    tracker = make_tracker(api, flush_interval=60)  # only the shutdown flush delivers in time
+    with TestClient(PirschMiddleware(refusing, tracker=tracker), client=VISITOR) as client:
+        for _ in range(3):
+            assert client.get("/", headers=BROWSER_HEADERS).status_code == 200
+        assert api.received == []
+    assert [hit["title"] for hit in api.hits] == ["Plain"] * 3
+
+
+def test_lifespan_of_an_app_that_answers_it_is_left_to_the_app(
+    api: FakePirschAPI, make_tracker: Any
+) -> None:
+    async def failing(scope: Any, receive: Any, send: Any) -> None:
+        assert scope["type"] == "lifespan"
+        await receive()
+        await send({"type": "lifespan.startup.failed", "message": "no database"})
+
+    sent: list[Any] = []
+
+    async def run() -> None:
+        messages = iter([{"type": "lifespan.startup"}])
+
+        async def receive() -> Any:
+            return next(messages)
+
+        async def send(message: Any) -> None:
+            sent.append(message)
+
+        middleware = PirschMiddleware(failing, tracker=make_tracker(api))
+        await middleware({"type": "lifespan", "asgi": {"version": "3.0"}}, receive, send)
+
+    asyncio.run(run())
+    assert sent == [{"type": "lifespan.startup.failed", "message": "no database"}]

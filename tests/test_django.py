@@ -199,3 +199,20 @@ def test_request_data_comes_from_meta(api: FakePirschAPI, pirsch: Any) -> None:
     assert hit["url"] == "https://example.com/page?utm_source=mail"
     assert hit["accept_language"] == BROWSER_HEADERS["accept-language"]
     assert hit["sec_ch_ua_platform"] == BROWSER_HEADERS["sec-ch-ua-platform"]
+
+
+def test_streamed_body_emits_events_under_wsgi_and_asgi(api: FakePirschAPI, pirsch: Any) -> None:
+    response = Client(REMOTE_ADDR="203.0.113.7").get("/stream-events", **HEADERS)
+    assert b"".join(response.streaming_content) == b"<title>Feed</title><p>one</p>"
+
+    async def fetch() -> bytes:
+        response = await AsyncClient().get("/stream-events-async", headers=BROWSER_HEADERS)
+        return b"".join([chunk async for chunk in response.streaming_content])
+
+    assert asyncio.run(fetch()) == b"<title>Feed</title><p>two</p>"
+    assert [(r.kind, r.body["url"], r.body.get("event_meta")) for r in api.received] == [
+        ("hit", "http://testserver/stream-events", None),
+        ("event", "http://testserver/stream-events", {"n": "1"}),
+        ("hit", "http://testserver/stream-events-async", None),
+        ("event", "http://testserver/stream-events-async", {"n": "2"}),
+    ]

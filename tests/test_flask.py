@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from pirsch_middleware import ConfigurationError, track_event
+from pirsch_middleware import ConfigurationError, OutsideRequestError, track_event
 from pirsch_middleware.flask import Pirsch
 from pirsch_middleware.testing import FakePirschAPI
 from pirsch_middleware.wsgi import PirschMiddleware
@@ -91,7 +91,7 @@ def test_factory_pattern_serves_several_apps(api: FakePirschAPI, closing: Any) -
     one, two = first.extensions["pirsch"].tracker, second.extensions["pirsch"].tracker
     assert one is not two
     # init_app arguments > Pirsch() arguments > app.config > defaults
-    assert (one.settings.batch_size, one.settings.flush_interval) == (7, 1.0)
+    assert (one.settings.batch_size, one.settings.flush_interval) == (7, 0.1)
     assert (two.settings.batch_size, two.settings.flush_interval) == (7, 0.5)
     assert not hasattr(pirsch, "app")
     with second.app_context():
@@ -171,4 +171,36 @@ def test_precedence_code_then_config_then_environment_then_defaults(closing: Any
     assert chosen.batch_size == 9  # code over config and environment
     assert chosen.max_retries == 2  # config over environment
     assert chosen.timeout == 6.0  # environment over the default
-    assert chosen.flush_interval == 1.0  # the default
+    assert chosen.flush_interval == 0.1  # the default
+
+
+def test_streamed_body_emits_events_after_its_first_chunk(api: FakePirschAPI, closing: Any) -> None:
+    from flask import Response
+
+    from pirsch_middleware import event
+
+    app = make_app(api, PIRSCH_SYNC=True)
+    Pirsch(app)
+    closing(app)
+
+    @app.get("/feed")
+    def feed() -> Response:
+        def parts() -> Any:
+            yield "<title>Feed</title>"
+            event("Chunk", meta={"n": 1})  # runs as the server reads the body
+            yield "<p>one</p>"
+            event("Chunk", meta={"n": 2})
+            yield "<p>two</p>"
+
+        return Response(parts(), mimetype="text/html")  # no stream_with_context needed
+
+    response = app.test_client().get("/feed", headers=BROWSER_HEADERS, environ_base=VISITOR)
+    assert response.data == b"<title>Feed</title><p>one</p><p>two</p>"
+    response.close()
+    assert [(r.kind, r.body.get("event_meta")) for r in api.received] == [
+        ("hit", None),
+        ("event", {"n": "1"}),
+        ("event", {"n": "2"}),
+    ]
+    with pytest.raises(OutsideRequestError):  # the request is not current after it ended
+        event("Late")

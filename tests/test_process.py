@@ -96,3 +96,30 @@ def test_multiprocessing_fork_workers_each_send_their_own(api: FakePirschAPI) ->
     assert result.returncode == 0, result.stderr
     expected = ["/before"] + [f"/worker{n}/{i}" for n in range(3) for i in range(4)]
     assert delivered(api) == Counter(expected)
+
+
+def test_child_forked_without_fork_hooks_starts_its_own_sender(api: FakePirschAPI) -> None:
+    """As uWSGI forks its workers: Python's at-fork handlers never run in the child, so the
+    parent's sender thread still looks alive there."""
+    result = run(
+        api,
+        """
+        import ctypes, time
+        track("/parent/0")
+        assert tracker.flush(timeout=10)      # the parent's sender thread is running
+        track("/parent/1")                    # ... and holds one record
+        time.sleep(0.5)  # the thread now waits in C: the fork catches it holding no lock
+        libc = ctypes.PyDLL(None)             # holds the GIL: a fork as a C server makes it
+        pid = libc.fork()
+        if pid == 0:
+            track("/child/0")
+            track("/child/1")
+            ok = tracker.close(timeout=10)
+            os._exit(0 if ok and tracker.stats().sent == 2 else 3)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0, status
+        assert tracker.close(timeout=10)
+    """,
+    )
+    assert result.returncode == 0, result.stderr
+    assert delivered(api) == Counter(["/parent/0", "/parent/1", "/child/0", "/child/1"])

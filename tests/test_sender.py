@@ -103,7 +103,7 @@ def test_rejected_record_is_isolated_and_the_rest_delivered(
     tracker = make_tracker(api, batch_size=8)
     with caplog.at_level(logging.WARNING, "pirsch_middleware"):
         track(tracker, 8)
-        assert tracker.flush(timeout=5)
+        assert not tracker.flush(timeout=5)  # two were dropped
         tracker.close(timeout=5)
     assert paths(api) == ["/p/0", "/p/1", "/p/2", "/p/4", "/p/5", "/p/7"]
     assert tracker.stats().dropped == {"rejected": 2}
@@ -116,7 +116,7 @@ def test_retries_are_limited(api: FakePirschAPI, make_tracker: MakeTracker) -> N
     tracker = make_tracker(api, max_retries=2)
     api.fail_next(*[Reply(503)] * 3)
     track(tracker, 1)
-    assert tracker.flush(timeout=5)
+    assert not tracker.flush(timeout=5)  # given up
     track(tracker, 1, 1)
     assert tracker.flush(timeout=5)
     assert paths(api) == ["/p/1"]
@@ -130,7 +130,7 @@ def test_bad_credentials_drop_and_log_once(
     tracker = make_tracker(api, access_key="pa_" + "x" * 45, batch_size=1)
     with caplog.at_level(logging.WARNING, "pirsch_middleware"):
         track(tracker, 5)
-        assert tracker.flush(timeout=5)
+        assert not tracker.flush(timeout=5)
     assert tracker.stats().dropped == {"unauthorized": 5}
     refused = [r for r in caplog.records if "refused the credentials" in r.getMessage()]
     assert len(refused) == 1
@@ -267,7 +267,7 @@ def test_before_send_error_never_reaches_the_caller(
 
     tracker = make_tracker(api, before_send=broken)
     assert tracker.track_page_view(request()) is True  # queued; before_send runs in the sender
-    assert tracker.flush(timeout=5)
+    assert not tracker.flush(timeout=5)
     assert tracker.stats().dropped == {"before_send_error": 1}
     assert api.hits == []
 
@@ -305,11 +305,11 @@ def test_secrets_never_reach_the_log(
             max_retries=1,
         )
         track(tracker, 3)
-        assert tracker.flush(timeout=5)
+        assert not tracker.flush(timeout=5)
         keyed = make_tracker(api, access_key="pa_" + "q" * 45)
         api.fail_next(Reply(400, {"validation": {}, "error": ["nope"]}))
         track(keyed, 1)
-        assert keyed.flush(timeout=5)
+        assert not keyed.flush(timeout=5)
         tracker.close(timeout=2)
         keyed.close(timeout=2)
     text = "\n".join(r.getMessage() + str(r.exc_info or "") for r in caplog.records)
@@ -334,6 +334,132 @@ def test_a_record_that_cannot_be_built_is_dropped_alone(
     monkeypatch.setattr(tracker._extractor, "complete", fragile)
     for path in ("/a", "/broken", "/b"):
         tracker.track_page_view(request(path))
-    assert tracker.flush(timeout=5)
+    assert not tracker.flush(timeout=5)
     assert paths(api) == ["/a", "/b"]
     assert tracker.stats().dropped == {"error": 1}
+
+
+def arrived_after(api: FakePirschAPI, count: int, started: float, timeout: float = 10) -> float:
+    """Seconds from ``started`` until ``count`` records had arrived (``inf`` if they never did)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if len(api.received) >= count:
+            return time.monotonic() - started
+        time.sleep(0.005)
+    return float("inf")
+
+
+def test_idle_record_waits_flush_interval_for_company_and_no_longer(
+    api: FakePirschAPI, make_tracker: MakeTracker
+) -> None:
+    tracker = make_tracker(api, flush_interval=0.8)
+    track(tracker, 1)  # starts the sender thread
+    assert tracker.flush(timeout=5)
+    started = time.monotonic()
+    track(tracker, 3, 1)
+    waited = arrived_after(api, 4, started)
+    assert 0.6 <= waited < 3.0
+    assert paths(api) == [f"/p/{i}" for i in range(4)]
+    assert len([p for _, p, _ in api.requests if p == "/api/v1/hit/batch"]) == 2
+
+
+def test_by_default_an_idle_record_leaves_within_a_fraction_of_a_second(
+    api: FakePirschAPI, make_tracker: MakeTracker
+) -> None:
+    tracker = make_tracker(api)
+    track(tracker, 1)
+    assert tracker.flush(timeout=5)
+    started = time.monotonic()
+    track(tracker, 1, 1)
+    # The default flush_interval (0.1 s) bounds what a process that dies unwarned loses.
+    assert arrived_after(api, 2, started) < 0.6
+    assert paths(api) == ["/p/0", "/p/1"]
+
+
+def test_failed_batch_stays_ahead_of_every_waiting_record(
+    api: FakePirschAPI, make_tracker: MakeTracker
+) -> None:
+    tracker = make_tracker(api, batch_size=2, flush_interval=60, max_retries=20)
+    api.fail_next(*[Reply(503)] * 3)  # not a multiple of the batches waiting: no rotation back
+    track(tracker, 8)
+    assert tracker.flush(timeout=10)
+    assert paths(api) == [f"/p/{i}" for i in range(8)]
+    sent = [p for _, p, _ in api.requests if p == "/api/v1/hit/batch"]
+    assert len(sent) == 4 + 3
+
+
+def test_flush_is_false_when_anything_it_waited_for_was_dropped(
+    api: FakePirschAPI, make_tracker: MakeTracker
+) -> None:
+    tracker = make_tracker(api, max_retries=0)
+    api.fail_next(Reply(503))
+    track(tracker, 2)
+    assert not tracker.flush(timeout=5)
+    track(tracker, 2, 2)
+    assert tracker.flush(timeout=5)  # the earlier loss is not this flush's
+    assert paths(api) == ["/p/2", "/p/3"]
+    assert tracker.stats().dropped == {"retries_exhausted": 2}
+
+
+def test_outage_that_ends_during_close_loses_nothing_and_keeps_order(
+    api: FakePirschAPI, make_tracker: MakeTracker
+) -> None:
+    # Far into backoff when close() starts (max_retries would give up long before the end).
+    tracker = make_tracker(
+        api, batch_size=5, max_retries=2, retry_backoff=10.0, retry_backoff_max=10.0
+    )
+    api.stop()
+    track(tracker, 30)
+    time.sleep(0.3)  # the first batch has failed and waits out its backoff
+    threading.Timer(1.5, api.start).start()
+    started = time.monotonic()
+    assert tracker.close(timeout=5)
+    took = time.monotonic() - started
+    assert paths(api) == [f"/p/{i}" for i in range(30)]
+    assert tracker.stats().dropped == {}
+    assert tracker.stats().sent == 30
+    assert 1.4 < took < 4.0
+
+
+def test_api_that_never_answers_at_close_counts_and_logs_in_flight_and_queued(
+    api: FakePirschAPI, make_tracker: MakeTracker, caplog: pytest.LogCaptureFixture
+) -> None:
+    api.delay = 30.0
+    tracker = make_tracker(api, batch_size=4, flush_interval=60, timeout=20.0)
+    with caplog.at_level(logging.WARNING, "pirsch_middleware"):
+        track(tracker, 4)  # one batch in flight ...
+        time.sleep(0.3)
+        track(tracker, 6, 4)  # ... and six queued behind it
+        started = time.monotonic()
+        assert not tracker.close(timeout=1.0)  # cut short: the request is still open
+        took = time.monotonic() - started
+    assert took < 2.0
+    assert tracker.stats().dropped == {"shutdown": 10}
+    assert tracker.stats().pending == 0
+    drops = [r.getMessage() for r in caplog.records if "dropped" in r.getMessage()]
+    assert drops == ["pirsch_middleware: dropped 10 records (shutdown: 10)"]
+
+
+def test_retry_after_a_timeout_counts_the_batch_as_maybe_duplicated(
+    api: FakePirschAPI, make_tracker: MakeTracker
+) -> None:
+    tracker = make_tracker(api, batch_size=3, timeout=0.3)
+    api.fail_next(Reply(503), Reply(503, delay=2.0))  # an answer, then none in time
+    track(tracker, 3)
+    assert tracker.flush(timeout=10)
+    stats = tracker.stats()
+    assert stats.retried == 2
+    assert stats.maybe_duplicated == 3  # only the retry after the timeout
+    assert paths(api) == ["/p/0", "/p/1", "/p/2"]
+
+
+def test_request_started_during_close_ends_by_the_deadline(
+    api: FakePirschAPI, make_tracker: MakeTracker
+) -> None:
+    api.delay = 30.0
+    tracker = make_tracker(api, flush_interval=60, timeout=20.0)
+    track(tracker, 10)  # they wait for company: no request has started
+    started = time.monotonic()
+    assert tracker.close(timeout=1.0)  # the request's own timeout is cut to what is left
+    assert time.monotonic() - started < 1.8
+    assert tracker.stats().dropped == {"shutdown": 10}

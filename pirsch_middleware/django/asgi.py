@@ -12,11 +12,12 @@ from django.core.asgi import get_asgi_application as django_asgi_application
 
 from pirsch_middleware.asgi import ASGIApp, answer_lifespan
 
-from .middleware import flush_all
+from . import middleware
 
 __all__ = ["get_asgi_application"]
 
 
 def get_asgi_application() -> ASGIApp:
     """Django's ASGI application (call it where Django's is called), answering lifespan."""
-    return answer_lifespan(django_asgi_application(), flush_all)
+    middleware._lifespan_answered = True  # before Django loads the middleware
+    return answer_lifespan(django_asgi_application(), middleware.flush_all)

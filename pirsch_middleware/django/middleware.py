@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
@@ -19,6 +19,7 @@ from pirsch_middleware.request import (
     environ_keys,
     environ_request,
 )
+from pirsch_middleware.stats import logger
 from pirsch_middleware.title import TITLE_WINDOW
 from pirsch_middleware.tracker import Tracker
 
@@ -58,6 +59,24 @@ def tracker_for(value: object) -> tuple[Tracker, _Build]:
     return tracker, build
 
 
+# Set by pirsch_middleware.django.asgi.get_asgi_application, which answers lifespan.
+_lifespan_answered = False
+_warned = False
+
+
+def _check_lifespan() -> None:
+    """Under ASGI without the package's entry point, say once how to keep the last records."""
+    global _warned
+    if _lifespan_answered or _warned:
+        return
+    _warned = True
+    logger.warning(
+        "pirsch_middleware: Django runs under ASGI without lifespan, so records queued when the "
+        "server stops are lost (uvicorn ends the process without exit hooks); in asgi.py use "
+        "`from pirsch_middleware.django.asgi import get_asgi_application`"
+    )
+
+
 def flush_all() -> None:
     """Deliver what every tracker of this process holds, within the longest shutdown timeout."""
     entries = list(_trackers.values())
@@ -82,6 +101,7 @@ class PirschMiddleware:
         self.async_mode = iscoroutinefunction(get_response)
         if self.async_mode:
             markcoroutinefunction(self)
+            _check_lifespan()  # an async stack: Django's ASGI handler loaded it
         tracker_for(raw_setting())  # bad settings fail when the server starts
 
     @property
@@ -101,6 +121,7 @@ class PirschMiddleware:
         finally:
             _current.reset(token)
         _respond(context, response)
+        _keep_current(context, response)
         return response
 
     async def __acall__(self, request: Any) -> Any:
@@ -113,6 +134,7 @@ class PirschMiddleware:
         finally:
             _current.reset(token)
         _respond(context, response)
+        _keep_current(context, response)
         return response
 
     def _context(self, request: Any) -> RequestContext | None:
@@ -167,3 +189,46 @@ def _respond(context: RequestContext, response: Any) -> None:
     except Exception:
         report_error("the Django middleware")
     context.finish()
+
+
+def _keep_current(context: RequestContext, response: Any) -> None:
+    """A streamed body is part of its request: the request is current again while the app's
+    code makes each chunk, so the view helpers work in it (they would raise otherwise). A file
+    (``FileResponse``) runs no app code and keeps its ``wsgi.file_wrapper`` path."""
+    if not getattr(response, "streaming", False) or hasattr(response, "file_to_stream"):
+        return
+    try:
+        if getattr(response, "is_async", False):
+            response.streaming_content = _chunks_async(context, response.streaming_content)
+        else:
+            response.streaming_content = _chunks(context, response.streaming_content)
+    except Exception:
+        report_error("the Django middleware")
+
+
+def _chunks(context: RequestContext, chunks: Iterable[bytes]) -> Iterator[bytes]:
+    iterator = iter(chunks)
+    while True:
+        token = _current.set(context)
+        try:
+            chunk = next(iterator)
+        except StopIteration:
+            return
+        finally:
+            _current.reset(token)
+        yield chunk
+
+
+async def _chunks_async(
+    context: RequestContext, chunks: AsyncIterable[bytes]
+) -> AsyncIterator[bytes]:
+    iterator = aiter(chunks)
+    while True:
+        token = _current.set(context)
+        try:
+            chunk = await anext(iterator)
+        except StopAsyncIteration:
+            return
+        finally:
+            _current.reset(token)
+        yield chunk

@@ -1,0 +1,187 @@
+"""End to end: every way a server or job runner ends its processes delivers what they hold.
+
+Each server serves the apps of ``tests/server_apps.py``, which hold their records for a minute:
+what reaches the fake API was delivered where each process ended (lifespan, ``atexit``,
+``multiprocessing``'s finalizers, Celery's worker-process signal). Every case counts delivered, duplicated and
+missing page views, and bounds the time the server took to stop.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from pirsch_middleware.testing import FakePirschAPI
+
+from .conftest import ACCESS_KEY
+from .test_servers import ROOT, serve
+
+REQUESTS = 60
+GUNICORN = ["-m", "gunicorn", "--bind", "127.0.0.1:{port}", "--workers", "2"]
+WSGI_APP = "tests.server_apps:wsgi_app"
+ASGI_APP = "tests.server_apps:asgi_app"
+GRANIAN = ["-m", "granian", "--host", "127.0.0.1", "--port", "{port}", "--workers", "2"]
+
+# name: (arguments to Python, environment)
+CASES: dict[str, tuple[list[str], dict[str, str]]] = {
+    # A warm-up request tracked in the master before it forks the workers.
+    "gunicorn-sync-preload": ([*GUNICORN, "--preload", WSGI_APP], {"WARM_UP": "1"}),
+    "gunicorn-gthread": ([*GUNICORN, "--worker-class", "gthread", "--threads", "4", WSGI_APP], {}),
+    "gunicorn-gevent": ([*GUNICORN, "--worker-class", "gevent", WSGI_APP], {}),
+    # Workers end and are replaced while the traffic runs.
+    "gunicorn-max-requests": ([*GUNICORN, "--max-requests", "15", WSGI_APP], {}),
+    "uvicorn-workers": (
+        ["-m", "uvicorn", "--workers", "2", "--port", "{port}", "--no-proxy-headers", ASGI_APP],
+        {},
+    ),
+    # An ASGI app that refuses lifespan: the middleware answers it.
+    "uvicorn-app-without-lifespan": (
+        ["-m", "uvicorn", "--port", "{port}", "--no-proxy-headers", "tests.server_apps:plain_asgi"],
+        {},
+    ),
+    "hypercorn": (["-m", "hypercorn", "--bind", "127.0.0.1:{port}", ASGI_APP], {}),
+    "daphne": (["-m", "daphne", "-b", "127.0.0.1", "-p", "{port}", ASGI_APP], {}),
+    "granian-asgi": ([*GRANIAN, "--interface", "asgi", ASGI_APP], {}),
+    # granian's WSGI workers end with os._exit: no lifespan, no atexit.
+    "granian-wsgi": ([*GRANIAN, "--interface", "wsgi", WSGI_APP], {}),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_every_page_view_arrives_once_when_the_server_stops(
+    name: str, api: FakePirschAPI, tmp_path: Path
+) -> None:
+    command, env = CASES[name]
+    with serve(name, api, tmp_path, command, **env) as (client, exit_took):
+        for n in range(REQUESTS):
+            # A new connection each time: uWSGI's --http-socket does not keep connections alive.
+            # A generous timeout: with --lazy-apps the socket listens before the app is loaded.
+            response = client.get("/", params={"n": n}, headers={"Connection": "close"}, timeout=30)
+            assert response.status_code == 200
+    arrived = Counter(hit["url"].split("/", 3)[3] for hit in api.hits)
+    expected = {f"?n={n}" for n in range(REQUESTS)}
+    missing = expected - set(arrived)
+    duplicated = {url: count for url, count in arrived.items() if count > 1}
+    assert (sorted(missing), duplicated) == ([], {})
+    # The master's warm-up is the master's to send (or lose), never a worker's too.
+    assert set(arrived) - expected <= {"?warm-up"}
+    assert exit_took[0] < 10
+
+
+def test_django_stock_asgi_application_warns_once_and_delivers_in_the_idle_window(
+    api: FakePirschAPI, tmp_path: Path
+) -> None:
+    command = [
+        "-m", "uvicorn", "--factory", "django.core.asgi:get_asgi_application", "--port", "{port}",
+        "--no-proxy-headers",
+    ]  # fmt: skip
+    environ = {"DJANGO_SETTINGS_MODULE": "example_apps.django_app.settings"}
+    with serve("django-stock-asgi", api, tmp_path, command, **environ) as (client, _):
+        for n in range(20):
+            assert client.get("/", params={"n": n}).status_code == 200
+        time.sleep(1.0)  # idle: the records leave within flush_interval (0.1 s)
+    assert sorted(hit["url"].split("/", 3)[3] for hit in api.hits) == sorted(
+        f"?n={n}" for n in range(20)
+    )
+    output = (tmp_path / "django-stock-asgi.log").read_text()
+    assert output.count("Django runs under ASGI without lifespan") == 1
+    assert "pirsch_middleware.django.asgi import get_asgi_application" in output
+
+
+def test_a_process_pool_recycling_each_worker_delivers_every_record(api: FakePirschAPI) -> None:
+    from .test_process import delivered, run
+
+    result = run(
+        api,
+        """
+        import multiprocessing
+        def work(n):
+            track(f"/task/{n}")  # no flush: the worker ends with os._exit after its one task
+        ctx = multiprocessing.get_context("fork")
+        pool = ctx.Pool(2, maxtasksperchild=1)
+        pool.map(work, range(12), chunksize=1)
+        pool.close()
+        pool.join()  # each worker ends after its task, as the pool replaces it
+        """,
+    )
+    assert result.returncode == 0, result.stderr
+    assert delivered(api) == Counter(f"/task/{n}" for n in range(12))
+
+
+def test_celery_prefork_workers_recycled_after_each_task_deliver_every_record(
+    api: FakePirschAPI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """billiard's pool workers end with os._exit inside their loop; Celery signals it first."""
+    monkeypatch.setenv("CELERY_DIR", str(tmp_path))
+    environ = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("PIRSCH_")},
+        "PIRSCH_ACCESS_KEY": ACCESS_KEY,
+        "PIRSCH_BASE_URL": api.base_url,
+        "PYTHONPATH": str(ROOT),
+    }
+    log = (tmp_path / "worker.log").open("w+")
+    worker = subprocess.Popen(
+        [
+            sys.executable, "-m", "celery", "-A", "tests.celery_app", "worker", "--pool",
+            "prefork", "--concurrency", "2", "--max-tasks-per-child", "1", "--without-mingle",
+            "--without-gossip", "--without-heartbeat",
+        ],
+        cwd=ROOT, env=environ, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    try:
+        from .celery_app import visit
+
+        results = [visit.delay(n) for n in range(10)]
+        assert [result.get(timeout=60) for result in results] == [True] * 10
+    finally:
+        started = time.monotonic()
+        worker.send_signal(signal.SIGTERM)  # a warm shutdown
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()
+        took = time.monotonic() - started
+        log.seek(0)
+        output = log.read()
+        log.close()
+    assert "Traceback" not in output, output
+    assert delivered_urls(api) == Counter(f"/task/{n}" for n in range(10))
+    assert took < 20
+
+
+def delivered_urls(api: FakePirschAPI) -> Counter[str]:
+    return Counter(hit["url"].removeprefix("https://example.com") for hit in api.hits)
+
+
+def test_uwsgi_without_threads_warns_and_sends_from_the_requests(
+    api: FakePirschAPI, tmp_path: Path
+) -> None:
+    """uWSGI before 2.0.27 runs Python without threads unless --enable-threads: the sender
+    thread would never run while the worker waits, so requests send small batches instead."""
+    command = [
+        "-c", "import sys; from pyuwsgi import run; sys.exit(run())", "--master", "--processes",
+        "1", "--http-socket", "127.0.0.1:{port}", "--die-on-term", "--module",
+        "example_apps.flask_app:app",
+    ]  # fmt: skip
+    with serve("uwsgi-without-threads", api, tmp_path, command) as (client, exit_took):
+        for n in range(40):
+            # uWSGI's --http-socket keeps no connection alive.
+            response = client.get("/", params={"n": n}, headers={"Connection": "close"})
+            assert response.status_code == 200
+            time.sleep(0.05)
+        while_running = len(api.hits)
+    assert while_running >= 20  # not only when the process ended
+    arrived = Counter(hit["url"].split("/", 3)[3] for hit in api.hits)
+    assert arrived == Counter(f"?n={n}" for n in range(40))
+    output = (tmp_path / "uwsgi-without-threads.log").read_text()
+    assert "Python threads support is disabled" in output  # the set-up this test is about
+    assert output.count("uWSGI runs Python without threads") == 1
+    assert exit_took[0] < 10
