@@ -1,11 +1,7 @@
 """A page view's time is when its request arrived, not when the response started, in every
-adapter (pirsch-facts.md: ``time`` is when the request reached the server, and Pirsch derives
-time on page and session length from it).
-
-Each view takes a second (``SLOW``). The request arrived after the test sent it and at least
-``SLOW`` before the test got the answer, so the recorded time must lie between the two: a bound
-that holds on any machine, however loaded, and that a time taken at the response start misses by
-about a second."""
+adapter: each view here takes a second, and the recorded time must be within a few tenths of a
+second of the request's start (pirsch-facts.md: ``time`` is when the request reached the server,
+and Pirsch derives time on page and session length from it)."""
 
 from __future__ import annotations
 
@@ -38,6 +34,9 @@ from pirsch_middleware.wsgi import PirschMiddleware as WSGIMiddleware  # noqa: E
 from .conftest import ACCESS_KEY, BROWSER_HEADERS  # noqa: E402
 from .django_urls import SLOW  # noqa: E402
 
+# How late the recorded time may be after the test sent the request: far less than SLOW, so a
+# time taken at the response fails, with room for a loaded machine.
+BOUND = 0.3
 PAGE = "<title>Slow</title>"
 VISITOR = "203.0.113.7"
 
@@ -123,7 +122,8 @@ def test_page_view_time_is_the_request_arrival(
     before = time.time()
     serve(api, make_tracker)
     after = time.time()
+    assert after - before >= SLOW  # the view did take that long
     (hit,) = api.hits
     arrived = parse_time(hit["time"]).timestamp()
     # The API's time has milliseconds, cut (not rounded) from the arrival.
-    assert before - 0.001 <= arrived <= after - SLOW, (arrived - before, after - arrived)
+    assert before - 0.001 <= arrived <= before + BOUND, (arrived - before, hit["time"])
