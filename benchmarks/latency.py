@@ -135,10 +135,16 @@ def main() -> None:
         for _ in range(repetitions):
             for name, env in cases:
                 runs[name].append(serve_and_load({**env_base, **env}, rate, seconds))
-        # Each page served with a healthy API is a page view, delivered at the server's shutdown.
-        served = sum(r["count"] - r["errors"] for r in runs["pirsch_middleware, API healthy"])
+        # Each page served with a healthy API is a page view, delivered at the server's shutdown
+        # (a request the client gave up on may still have been served, and tracked).
+        healthy_runs = runs["pirsch_middleware, API healthy"]
+        served = sum(r["count"] - r["errors"] for r in healthy_runs)
+        sent = sum(r["count"] for r in healthy_runs)
         received = healthy.received()
-        require(served > 0 and received == served, f"{served} pages served, {received} received")
+        require(
+            0 < served <= received <= sent,
+            f"{sent} requests, {served} answered, {received} page views received",
+        )
     base = statistics.median(r["p99"] for r in runs["no middleware"])
     for name, results in runs.items():
         p99s = [r["p99"] for r in results]

@@ -144,7 +144,7 @@ def test_tracking_never_raises_and_every_record_is_sent_or_skipped_for_a_reason(
         assert page_view or not any(r.kind == "hit" for r in new)
 
     check()
-    # Most examples must reach the sender with a page view, or this tests the skip rules only.
+    # A good share must reach the sender with a page view, or this tests the skip rules only.
     assert seen["page views"] >= 0.25 * seen["examples"], seen
 
 

@@ -121,3 +121,11 @@ def test_batch_json_cache_stays_bounded() -> None:
     written = json.loads(batch_json(records))
     assert [w["user_agent"] for w in written] == [r.user_agent for r in records]
     assert len(_WRITERS[Hit]._cache) <= _MAX_CACHED
+
+
+def test_errors_name_what_was_given_and_where() -> None:
+    # Found by mutation testing: the messages' details were not checked.
+    with pytest.raises(ValueError, match=r"^tags: expected a mapping of strings, got \['a'\]$"):
+        check_tags(["a"])  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"got \['x'\] for 'k'$"):
+        check_meta({"k": ["x"]})
