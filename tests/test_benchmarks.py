@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -25,4 +26,12 @@ def test_the_whole_suite_runs_and_writes_its_results(tmp_path: Path) -> None:
     assert "| WSGI (Flask) | tracked page view |" in text
     assert "| Django async | bare app |" in text
     assert "| pirsch_middleware, API stalled |" in text
+    for framework in ("ASGI (Starlette)", "WSGI (Flask)", "Django sync"):
+        assert f"| {framework} | least possible tracker |" in text
+        assert f"| {framework} | posthog capture() per request |" in text
+    assert text.index("## Targets") < text.index("## Hot path")
+    # posthog's own thread delivered to the local sink: its row is a real peer, not a queue put
+    received = re.search(r"(\d+) received by the local sink", text)
+    assert received is not None
+    assert int(received.group(1)) > 0
     assert "FAILED" not in text
