@@ -1,12 +1,15 @@
-"""What the benchmarks share: the fake API in its own process, timing, browser headers, tables."""
+"""What the benchmarks share: the fake API in its own process, timing, browser headers, tables,
+the sender thread's CPU clock."""
 
 from __future__ import annotations
 
 import statistics
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 BROWSER = [
     ("host", "example.com"),
@@ -94,3 +97,23 @@ def analytics_sink() -> Iterator[tuple[str, list[int]]]:
     finally:
         out, _ = child.communicate("", timeout=30)
         received.append(int(out.strip() or 0))
+
+
+class SenderClock:
+    """CPU time of a tracker's sender thread, and the hits it delivered, between two reads."""
+
+    def __init__(self, tracker: Any) -> None:
+        self.tracker = tracker
+        self.cpu, self.sent = self._read()
+
+    def _read(self) -> tuple[float, int]:
+        thread = self.tracker._sender._thread
+        cpu = 0.0
+        if thread is not None and thread.ident is not None:
+            cpu = time.clock_gettime(time.pthread_getcpuclockid(thread.ident))
+        return cpu, self.tracker.stats().sent
+
+    def per_hit(self) -> float | None:
+        """µs of sender CPU per hit delivered since this clock was made; None if none was."""
+        cpu, sent = self._read()
+        return (cpu - self.cpu) / (sent - self.sent) * 1e6 if sent > self.sent else None

@@ -11,7 +11,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _support import ACCESS_KEY, BROWSER, fake_api, table
+from _support import ACCESS_KEY, BROWSER, SenderClock, fake_api, table
 
 from pirsch_middleware import PirschClient, RequestData, Tracker
 
@@ -26,6 +26,7 @@ def main() -> None:
     ]
     with fake_api() as url:
         tracker = Tracker(access_key=ACCESS_KEY, base_url=url, environ={})
+        clock = SenderClock(tracker)
         start = time.perf_counter()
         for request in requests:
             tracker.track_page_view(request)
@@ -33,6 +34,7 @@ def main() -> None:
         delivered = tracker.flush(300)
         batched = time.perf_counter() - start
         stats = tracker.stats()
+        sender_us = clock.per_hit()
         tracker.close(5)
 
         hit = tracker._extractor.hit(requests[0], time.time())
@@ -56,7 +58,9 @@ def main() -> None:
     print(table(["design", "hits", "seconds", "hits/s", "dropped"], rows))
     print(
         f"\nbatched/single: {rate / single_rate:.1f}x; the burst was queued in {queued_in:.2f} s "
-        f"({'all delivered' if delivered else 'NOT all delivered'}, sent {stats.sent:,})"
+        f"({'all delivered' if delivered else 'NOT all delivered'}, sent {stats.sent:,}); "
+        f"the sender thread's CPU per hit delivered: "
+        + (f"{sender_us:.2f} µs" if sender_us is not None else "n/a")
     )
 
 

@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _support import ACCESS_KEY, BROWSER, analytics_sink, fake_api, median, table
+from _support import ACCESS_KEY, BROWSER, SenderClock, analytics_sink, fake_api, median, table
 from peers import LeastASGI, LeastWSGI, PosthogASGI, PosthogDjango, PosthogWSGI
 
 PAGE = "<!doctype html><html><head><title>Pricing &amp; plans</title></head><body>hi</body></html>"
@@ -301,26 +301,6 @@ BASELINE = {
 }
 LEAST = "least possible tracker"
 POSTHOG = "posthog capture() per request"
-
-
-class SenderClock:
-    """CPU time of a tracker's sender thread, and the hits it delivered, between two reads."""
-
-    def __init__(self, tracker: Any) -> None:
-        self.tracker = tracker
-        self.cpu, self.sent = self._read()
-
-    def _read(self) -> tuple[float, int]:
-        thread = self.tracker._sender._thread
-        cpu = 0.0
-        if thread is not None and thread.ident is not None:
-            cpu = time.clock_gettime(time.pthread_getcpuclockid(thread.ident))
-        return cpu, self.tracker.stats().sent
-
-    def per_hit(self) -> float | None:
-        """µs of sender CPU per hit delivered since this clock was made; None if none was."""
-        cpu, sent = self._read()
-        return (cpu - self.cpu) / (sent - self.sent) * 1e6 if sent > self.sent else None
 
 
 def added(result: Result, name: str, cpu: bool = False) -> float:

@@ -21,7 +21,8 @@ def test_the_whole_suite_runs_and_writes_its_results(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     text = out.read_text()
-    for heading in ("Hot path", "Delivery throughput", "Memory under outage", "Latency under load"):
+    headings = ("Hot path", "Delivery throughput", "Batch encoding", "Memory", "Latency under load")
+    for heading in headings:
         assert f"## {heading}" in text
     assert "| WSGI (Flask) | tracked page view |" in text
     assert "| Django async | bare app |" in text
