@@ -395,10 +395,7 @@ def main() -> None:
     with (
         fake_api() as healthy_url,
         fake_api(delay=3600) as stalled_url,
-        analytics_sink() as (
-            sink_url,
-            received,
-        ),
+        analytics_sink() as (sink_url, sink_received),
     ):
         healthy = Tracker(access_key=ACCESS_KEY, base_url=healthy_url, environ={})
         stalled = Tracker(access_key=ACCESS_KEY, base_url=stalled_url, environ={})
@@ -534,7 +531,7 @@ def main() -> None:
         "the sender thread's CPU clock over the run, per hit delivered, added to the request "
         "path's CPU, against the least tracker's CPU: what a page view costs an app with no "
         f"idle CPU. posthog: at most {queued[0]} events waiting in its queue at a round's end, "
-        f"{captured} when the loop ended, {received[0]} received by the local sink.\n"
+        f"{captured} when the loop ended, {sink_received[0]} received by the local sink.\n"
     )
     print("### Targets of issue 15\n")
     print(table(TARGET_HEADER, summary))
