@@ -1,12 +1,15 @@
-"""What the benchmarks share: the fake API in its own process, timing, browser headers, tables."""
+"""What the benchmarks share: the fake API in its own process, timing, browser headers, tables,
+the sender thread's CPU clock."""
 
 from __future__ import annotations
 
 import statistics
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 BROWSER = [
     ("host", "example.com"),
@@ -81,3 +84,59 @@ def table(header: list[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+@contextmanager
+def analytics_sink() -> Iterator[tuple[str, list[int]]]:
+    """A local stand-in for another analytics service's ingestion API, in its own process: it
+    answers every POST with 200 and counts the events of the JSON batches it received. Yields
+    its base URL and a list that holds that count once the block has ended."""
+    code = (
+        "import gzip, json, sys, threading\n"
+        "from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer\n"
+        "count = 0\n"
+        "class H(BaseHTTPRequestHandler):\n"
+        "    def do_POST(self):\n"
+        "        global count\n"
+        "        body = self.rfile.read(int(self.headers.get('content-length', 0)))\n"
+        "        if self.headers.get('content-encoding') == 'gzip': body = gzip.decompress(body)\n"
+        "        count += len(json.loads(body).get('batch', [1]))\n"
+        "        self.send_response(200); self.send_header('content-length', '13')\n"
+        "        self.end_headers(); self.wfile.write(b'{\"status\": 1}')\n"
+        "    def log_message(self, *args): pass\n"
+        "server = ThreadingHTTPServer(('127.0.0.1', 0), H)\n"
+        "threading.Thread(target=server.serve_forever, daemon=True).start()\n"
+        "print(f'http://127.0.0.1:{server.server_address[1]}', flush=True)\n"
+        "sys.stdin.read()\n"
+        "print(count, flush=True)\n"
+    )
+    child = subprocess.Popen(  # noqa: S603 - our interpreter, our code
+        [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    received: list[int] = []
+    try:
+        assert child.stdout is not None
+        yield child.stdout.readline().strip(), received
+    finally:
+        out, _ = child.communicate("", timeout=30)
+        received.append(int(out.strip() or 0))
+
+
+class SenderClock:
+    """CPU time of a tracker's sender thread, and the hits it delivered, between two reads."""
+
+    def __init__(self, tracker: Any) -> None:
+        self.tracker = tracker
+        self.cpu, self.sent = self._read()
+
+    def _read(self) -> tuple[float, int]:
+        thread = self.tracker._sender._thread
+        cpu = 0.0
+        if thread is not None and thread.ident is not None:
+            cpu = time.clock_gettime(time.pthread_getcpuclockid(thread.ident))
+        return cpu, self.tracker.stats().sent
+
+    def per_hit(self) -> float | None:
+        """µs of sender CPU per hit delivered since this clock was made; None if none was."""
+        cpu, sent = self._read()
+        return (cpu - self.cpu) / (sent - self.sent) * 1e6 if sent > self.sent else None

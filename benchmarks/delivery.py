@@ -11,7 +11,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _support import ACCESS_KEY, BROWSER, fake_api, require, table
+from _support import ACCESS_KEY, BROWSER, SenderClock, fake_api, require, table
 
 from pirsch_middleware import PirschClient, RequestData, Tracker
 
@@ -27,6 +27,7 @@ def main() -> None:
     with fake_api() as api:
         url = api.url
         tracker = Tracker(access_key=ACCESS_KEY, base_url=url, environ={})
+        clock = SenderClock(tracker)
         start = time.perf_counter()
         for request in requests:
             tracker.track_page_view(request)
@@ -34,6 +35,7 @@ def main() -> None:
         delivered = tracker.flush(300)
         batched = time.perf_counter() - start
         stats = tracker.stats()
+        sender_us = clock.per_hit()
         tracker.close(5)
         batched_received = api.received()
 
@@ -61,7 +63,9 @@ def main() -> None:
         f"\nbatched/single: {rate / single_rate:.1f}x; the burst was queued in {queued_in:.2f} s "
         f"({'all delivered' if delivered else 'NOT all delivered'}, sent {stats.sent:,}); "
         f"received by the API: {batched_received:,} of {burst:,} batched, "
-        f"{single_received:,} of {singles:,} single"
+        f"{single_received:,} of {singles:,} single; "
+        f"the sender thread's CPU per hit delivered: "
+        + (f"{sender_us:.2f} µs" if sender_us is not None else "n/a")
     )
     require(delivered, f"the burst was not delivered within 300 s (sent {stats.sent:,})")
     require(not stats.dropped, f"records were dropped: {stats.dropped}")

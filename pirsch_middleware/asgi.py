@@ -181,13 +181,20 @@ def _watch(context: RequestContext, send: Send, scope: Scope) -> Send:
     return send_watched
 
 
+_ACCEPT_CH = merge_accept_ch(None).encode("latin-1")  # the usual case: the app sets none
+
+
 def _with_accept_ch(headers: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
     """A copy of the response headers with the client hints added to ``Accept-CH``."""
-    pairs = list(headers)
-    found = [v.decode("latin-1") for n, v in pairs if n.lower() == b"accept-ch"]
-    kept = [(n, v) for n, v in pairs if n.lower() != b"accept-ch"]
-    value = merge_accept_ch(", ".join(found) or None)
-    return [*kept, (b"accept-ch", value.encode("latin-1"))]
+    kept, found = [], []
+    for pair in headers:  # one pass: this runs for every page view
+        if pair[0].lower() == b"accept-ch":
+            found.append(pair[1].decode("latin-1"))
+        else:
+            kept.append(pair)
+    value = merge_accept_ch(", ".join(found)).encode("latin-1") if found else _ACCEPT_CH
+    kept.append((b"accept-ch", value))
+    return kept
 
 
 def _check_endpoint(context: RequestContext, endpoint: Any) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import json
 import random
 import threading
 import time
@@ -16,7 +15,7 @@ import httpx
 from ._time import parse_time
 from ._version import __version__
 from .errors import PirschError
-from .records import Event, Hit, Record, Session, batch_json
+from .records import Event, Hit, Record, Session, batch_json, dump_json
 from .results import Domain, Funnel
 from .settings import Settings
 from .statistics import DOMAINS, FUNNELS, Endpoint, StatisticsAPI
@@ -85,7 +84,7 @@ def api_error(response: httpx.Response, what: str) -> PirschError:
 
 def encode(body: object) -> bytes:
     """JSON as the API reads it; text that is not valid Unicode is replaced, never an error."""
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "replace")
+    return dump_json(body)
 
 
 def token_from(response: httpx.Response) -> tuple[str, float]:

@@ -7,8 +7,10 @@ import json
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from operator import attrgetter, itemgetter
+from operator import attrgetter
 from typing import Any, ClassVar
+
+import orjson
 
 from ._time import format_time
 
@@ -119,94 +121,33 @@ for _cls in (Session, Hit, Event):
     _cls._values = attrgetter(*_cls._fields)
 
 
-# The fields one visitor sends alike on every request: their JSON is written once per visitor.
-_VISITOR_FIELDS = frozenset(
-    {
-        "user_agent",
-        "accept_language",
-        "dnt",
-        "disable_bot_filter",
-        *(f for f in Session._fields if f.startswith("sec_ch_")),
-    }
-)
-_MAX_CACHED = 4096
 _YIELD_EVERY = 64
-_string = json.encoder.encode_basestring  # C: escapes what JSON needs, keeps non-ASCII
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-
-
-class _Writer:
-    """Writes records of one class as the JSON objects :meth:`_Visitor.payload` describes.
-
-    The sender's share of a hit is mostly JSON: the visitor's fields (user agent, client hints,
-    language) repeat from request to request, so their text is cached per distinct visitor and
-    only the fields of the request itself (IP, URL, time, title, ...) are written each time.
-    """
-
-    def __init__(self, cls: type[_Visitor]) -> None:
-        fields = cls._fields
-        shared = [i for i, name in enumerate(fields) if name in _VISITOR_FIELDS]
-        own = [i for i, name in enumerate(fields) if i not in shared and name != "time"]
-        self._values = cls._values
-        self._shared_prefixes = tuple(f'"{fields[i]}":' for i in shared)
-        self._shared = _picker(shared)
-        self._own_prefixes = tuple(f'"{fields[i]}":' for i in own)
-        self._own = _picker(own)
-        self._cache: dict[tuple[Any, ...], list[str]] = {}
-
-    def __call__(self, record: _Visitor) -> str:
-        values = self._values(record)
-        key = self._shared(values)
-        head = self._cache.get(key)
-        if head is None:
-            if len(self._cache) >= _MAX_CACHED:
-                self._cache.clear()
-            head = self._cache[key] = self._members(self._shared_prefixes, key)
-        parts = [*head, f'"time":"{format_time(record.time)}"']
-        parts += self._members(self._own_prefixes, self._own(values))
-        return "{" + ",".join(parts) + "}"
-
-    @staticmethod
-    def _members(prefixes: tuple[str, ...], values: tuple[Any, ...]) -> list[str]:
-        # payload() leaves out None and False: so does this.
-        return [
-            prefix + (_string(value) if value.__class__ is str else _dumps(value))
-            for prefix, value in zip(prefixes, values, strict=True)
-            if value is not None and value is not False
-        ]
-
-
-def _picker(indexes: list[int]) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
-    """``itemgetter`` that returns a tuple for one index too."""
-    if len(indexes) == 1:
-        index = indexes[0]
-        return lambda values: (values[index],)
-    return itemgetter(*indexes)
-
-
-_WRITERS = {cls: _Writer(cls) for cls in (Session, Hit, Event)}
 
 
 def batch_json(records: Iterable[Record]) -> bytes:
-    """The body of a batch request: the records' :meth:`~_Visitor.payload` as a JSON array,
-    written without building the dictionaries (this runs for every record sent). Text that is not
-    valid Unicode is replaced, as :func:`~pirsch_middleware.client.encode` does."""
-    parts = []
+    """The body of a batch request: the records' :meth:`~_Visitor.payload` as a JSON array
+    (this runs for every record sent). Text that is not valid Unicode is replaced."""
+    payloads = []
     for count, record in enumerate(records, 1):
-        parts.append(_write(record))
+        payloads.append(record.payload())
         if not count % _YIELD_EVERY:
             # Let the app's threads have the GIL: a batch is milliseconds of CPU, and without
             # this a request arriving meanwhile waits for the interpreter's switch interval.
             time.sleep(0)
-    body = ",".join(parts)
-    return f"[{body}]".encode("utf-8", "replace")
+    return dump_json(payloads)
 
 
-def _write(record: Record) -> str:
-    writer = _WRITERS.get(type(record))
-    if writer is None:  # a subclass a before_send hook made: the general path
-        return _dumps(record.payload())
-    return writer(record)
+def dump_json(body: object) -> bytes:
+    """``body`` as compact UTF-8 JSON, by orjson (compiled: the sender's share of a hit is mostly
+    JSON). orjson refuses text that is not valid Unicode (lone surrogates: WSGI servers decode
+    header bytes as latin-1, and PEP 3333 apps may hand on surrogate escapes), so such a body
+    is written again by the standard library with the bad characters replaced by ``?``.
+    Raises ``TypeError`` for values JSON cannot hold, as :func:`json.dumps` does."""
+    try:
+        return orjson.dumps(body)
+    except orjson.JSONEncodeError:
+        text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+        return text.encode("utf-8", "replace")
 
 
 def check_tags(tags: Mapping[str, object]) -> dict[str, str]:

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from pirsch_middleware import _time, extract, ip, records, title
+from pirsch_middleware import _time, extract, ip, title
 
 _made: weakref.WeakKeyDictionary[Any, tuple[Callable[..., None], tuple[Any, ...], Any]] = (
     weakref.WeakKeyDictionary()
@@ -49,7 +49,5 @@ def _fresh_core() -> None:
     title._clean.cache_clear()
     title.charset_of.cache_clear()
     _time._last = (None, "")
-    for cls in list(records._WRITERS):
-        records._WRITERS[cls] = records._Writer(cls)
     for obj, (init, args, kwargs) in list(_made.items()):
         init(obj, *args, **kwargs)

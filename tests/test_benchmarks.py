@@ -3,6 +3,7 @@ the fake API (each benchmark exits non-zero when they do not). Nothing here is t
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -21,11 +22,20 @@ def test_the_whole_suite_runs_and_writes_its_results(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     text = out.read_text()
-    for heading in ("Hot path", "Delivery throughput", "Memory under outage", "Latency under load"):
+    headings = ("Hot path", "Delivery throughput", "Batch encoding", "Memory", "Latency under load")
+    for heading in headings:
         assert f"## {heading}" in text
     assert "| WSGI (Flask) | tracked page view |" in text
     assert "| Django async | bare app |" in text
     assert "| pirsch_middleware, API stalled |" in text
+    for framework in ("ASGI (Starlette)", "WSGI (Flask)", "Django sync"):
+        assert f"| {framework} | least possible tracker |" in text
+        assert f"| {framework} | posthog capture() per request |" in text
+    assert text.index("## Targets") < text.index("## Hot path")
+    # posthog's own thread delivered to the local sink: its row is a real peer, not a queue put
+    received = re.search(r"(\d+) received by the local sink", text)
+    assert received is not None
+    assert int(received.group(1)) > 0
     assert "FAILED" not in text
     # The benchmarks end non-zero when their records did not arrive; the delivery benchmark
     # also says how many the fake API received.

@@ -199,7 +199,9 @@ def test_batch_json_is_the_payloads() -> None:
                 record.user_agent = "changed"
                 record.sec_ch_ua = None
         body = json.loads(batch_json(records))
-        assert body == json.loads(encode([r.payload() for r in records]))
+        # The reference is the standard library's encoder, with bad text replaced as the API reads it.
+        reference = json.dumps([r.payload() for r in records], ensure_ascii=False)
+        assert body == json.loads(reference.encode("utf-8", "replace"))
         seen["examples"] += 1
         seen["all three"] += len(body) == 3
 

@@ -7,8 +7,6 @@ from typing import Any
 import pytest
 
 from pirsch_middleware.records import (
-    _MAX_CACHED,
-    _WRITERS,
     Event,
     Hit,
     Session,
@@ -116,11 +114,18 @@ def test_batch_json_takes_subclasses() -> None:
     ]
 
 
-def test_batch_json_cache_stays_bounded() -> None:
-    records = [_hit(user_agent=f"UA {i}") for i in range(_MAX_CACHED + 10)]
+def test_batch_json_replaces_bad_text_and_keeps_the_other_records() -> None:
+    records = [_hit(title="fine ✓"), _hit(user_agent="bad \udcff", title="also \ud800 bad")]
     written = json.loads(batch_json(records))
-    assert [w["user_agent"] for w in written] == [r.user_agent for r in records]
-    assert len(_WRITERS[Hit]._cache) <= _MAX_CACHED
+    assert written[0] == records[0].payload()
+    assert (written[1]["user_agent"], written[1]["title"]) == ("bad ?", "also ? bad")
+    assert written[1]["url"] == records[1].url
+
+
+def test_batch_json_raises_for_values_json_cannot_hold() -> None:
+    # As json.dumps does: a before_send hook's mistake is an ordinary TypeError.
+    with pytest.raises(TypeError):
+        batch_json([_hit(tags={"when": object()})])
 
 
 def test_errors_name_what_was_given_and_where() -> None:
