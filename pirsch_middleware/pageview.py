@@ -210,10 +210,11 @@ class NavigationRules:
             get("hx-boosted"),
             get("hx-history-restore-request"),
             # Many-valued headers (a referrer, a request id, a fragment's name): only whether
-            # they are present matters.
-            "referer" in headers,
-            "accept-language" in headers,
-            "accept-encoding" in headers,
+            # they are present matters; an empty one is missing, as for the Pirsch server
+            # (Go's Header.Get(name) == "").
+            bool(get("referer")),
+            bool(get("accept-language")),
+            bool(get("accept-encoding")),
             "x-turbo-request-id" in headers,
             not headers.keys().isdisjoint(self._partial),
         )

@@ -121,6 +121,14 @@ def test_impossible_fetch_metadata_is_no_browser() -> None:
         assert skip(headers, exclude_bots=False) is None, missing
 
 
+def test_empty_header_values_count_as_missing_like_the_pirsch_server() -> None:
+    # bot_filter.go tests Header.Get(name) == "": a scraper sending "Accept-Language:" is caught,
+    # and an empty Referer next to Sec-Fetch-Site: none is no referrer.
+    for name in ("accept-language", "accept-encoding"):
+        assert skip(sample("link") | {name: ""}) == "not_browser", name
+    assert skip(sample("typed") | {"referer": ""}) is None
+
+
 def test_sec_gpc_counts_as_dnt_unless_dnt_is_not_respected() -> None:
     assert skip(sample("link") | {"sec-gpc": "1"}) == "dnt"
     assert skip(sample("link") | {"sec-gpc": "1"}, respect_dnt=False) is None
