@@ -14,7 +14,7 @@ import idna
 
 from .bots import bad_user_agent, bot_matcher
 from .ip import IPResolver
-from .pageview import DOWNLOAD_EVENT, NOT_FOUND_EVENT, RULES, NavigationRules
+from .pageview import DOWNLOAD_EVENT, MAX_CACHED_KEY, NOT_FOUND_EVENT, RULES, NavigationRules
 from .records import MAX_TITLE, Event, Hit, Session
 from .request import PATH_SAFE, RequestData
 from .settings import Settings
@@ -181,9 +181,11 @@ class Extractor:
         key = tuple(map(headers.get, _VISITOR_HEADERS))
         visitor = self._visitors.get(key)
         if visitor is None:
-            if len(self._visitors) >= _MAX_CACHED:
-                self._visitors.clear()
-            visitor = self._visitors[key] = self._judge_visitor(key)
+            visitor = self._judge_visitor(key)
+            if sum(len(v) for v in key if v is not None) <= MAX_CACHED_KEY:
+                if len(self._visitors) >= _MAX_CACHED:
+                    self._visitors.clear()
+                self._visitors[key] = visitor
         self._last = (headers, visitor)  # one tuple, replaced whole: safe across threads
         return visitor
 
@@ -402,9 +404,11 @@ class Extractor:
                 host = forwarded_host.partition(",")[0].strip()
         origin = self._origins.get((scheme, host))
         if origin is None:
-            if len(self._origins) >= _MAX_CACHED:
-                self._origins.clear()
-            origin = self._origins[scheme, host] = _origin(scheme, host)
+            origin = _origin(scheme, host)
+            if len(host) <= MAX_CACHED_KEY:
+                if len(self._origins) >= _MAX_CACHED:
+                    self._origins.clear()
+                self._origins[scheme, host] = origin
         if not origin:
             return None
         if isinstance(path, bytes):

@@ -16,6 +16,7 @@ __all__ = [
     "DEFAULT_DOWNLOAD_EXTENSIONS",
     "DEFAULT_PARTIAL_HEADERS",
     "DOWNLOAD_EVENT",
+    "MAX_CACHED_KEY",
     "NOT_FOUND_EVENT",
     "RULES",
     "NavigationRules",
@@ -156,6 +157,9 @@ CLIENT_HINTS = (
 _HTML_ACCEPT = ("text/html", "application/xhtml+xml")
 _FRAMES = ("iframe", "frame")
 _MAX_CACHED = 2048
+#: The most characters the header values of one cached verdict may hold (a browser's are a few
+#: hundred); longer ones are judged each time, not remembered.
+MAX_CACHED_KEY = 4096
 
 
 def rules_markdown() -> str:
@@ -222,9 +226,13 @@ class NavigationRules:
             return self._verdicts[key]
         except KeyError:
             pass
-        if len(self._verdicts) >= _MAX_CACHED:
-            self._verdicts.clear()
-        verdict = self._verdicts[key] = self._judge(*key)
+        verdict = self._judge(*key)
+        # A key holds what the visitor sent: only ordinary sizes are kept, so the cache stays
+        # small however long the values a server lets through.
+        if sum(len(v) for v in key if isinstance(v, str)) <= MAX_CACHED_KEY:
+            if len(self._verdicts) >= _MAX_CACHED:
+                self._verdicts.clear()
+            self._verdicts[key] = verdict
         return verdict
 
     def _judge(

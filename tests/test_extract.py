@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import gc
+import tracemalloc
 from typing import Any
 
 import pytest
@@ -308,6 +310,36 @@ def test_visitors_are_judged_once_and_the_cache_stays_bounded() -> None:
     # The same visitor again, after the cache started over, is judged the same.
     assert ex.request_skip(request(user_agent=GOOGLEBOT)) == "bot"
     assert ex.request_skip(request(user_agent=GOOGLEBOT)) == "bot"
+
+
+def test_huge_distinct_header_values_are_judged_but_not_kept_in_the_caches() -> None:
+    # Each cache holds at most _MAX_CACHED keys, but a key holds what the visitor sent: a server
+    # without a header size limit would let 2,048 distinct 64 KiB values each stay in memory.
+    ex = Extractor(settings())
+    huge = 65_536
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for i in range(200):
+            headers = {
+                **BROWSER_HEADERS,
+                "sec-fetch-mode": "navigate",
+                "sec-fetch-dest": "document",
+                "accept": f"text/html,{i}" + "x" * huge,
+                "sec-ch-ua": f"{i}" + "y" * huge,
+            }
+            big = request(host=f"h{i}" + "h" * huge, headers=headers)
+            assert ex.request_skip(big) is None
+            assert ex.hit(big, T) == "bad_host"
+        del headers, big
+        gc.collect()
+        kept = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert kept < 2_000_000, f"{kept:,} bytes kept"
+    # Ordinary values are still remembered.
+    assert ex.request_skip(request()) is None
+    assert ex._visitors
 
 
 def test_a_prefetch_skips_the_page_view_but_not_the_visitors_events() -> None:
