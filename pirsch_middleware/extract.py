@@ -394,14 +394,16 @@ class Extractor:
     ) -> str | None:
         """``location.href`` of the page: ``path`` as the client sent it (bytes) or decoded
         (str), both escaped as a browser would; the query as received, escaped likewise."""
-        # A proxy's view of scheme and host counts only from a trusted proxy.
+        # A proxy's view of scheme and host counts only from a trusted proxy, and only the entry
+        # the nearest one wrote: a proxy that appends (Apache's mod_proxy) leaves what the
+        # visitor sent on the left (as Werkzeug's ProxyFix with x_proto=1, x_host=1).
         if (proto or forwarded_host) and self._ip.trusts(peer):
             if proto:
-                proto = proto.partition(",")[0].strip().lower()
+                proto = proto.rpartition(",")[2].strip().lower()
                 if proto in ("http", "https"):
                     scheme = proto
             if forwarded_host:
-                host = forwarded_host.partition(",")[0].strip()
+                host = forwarded_host.rpartition(",")[2].strip()
         origin = self._origins.get((scheme, host))
         if origin is None:
             origin = _origin(scheme, host)

@@ -83,6 +83,26 @@ def test_url(kwargs: dict[str, Any], url: str) -> None:
     assert hit(request(**kwargs)).url == url
 
 
+def test_forwarded_host_and_proto_are_the_entries_the_nearest_proxy_appended() -> None:
+    # Apache's mod_proxy appends X-Forwarded-Host: the visitor's own value stays on the left.
+    forged = request(
+        peer="10.0.0.1",
+        scheme="http",
+        x_forwarded_host="evil.example, shop.example",
+        x_forwarded_proto="http, https",
+    )
+    assert hit(forged).url == "https://shop.example/"
+
+
+def test_proxy_none_believes_no_forwarded_host_or_proto() -> None:
+    # Nothing in front writes them: even from a private peer they are what the visitor sent.
+    direct = request(peer="10.0.0.7", x_forwarded_host="evil.example", x_forwarded_proto="http")
+    built = Extractor(settings(proxy="none")).hit(direct, T)
+    assert isinstance(built, Hit)
+    assert built.url == "https://example.com/"
+    assert built.ip == "10.0.0.7"
+
+
 def test_bad_host_is_skipped() -> None:
     assert EXTRACTOR.hit(request(host="exa mple.com/x"), T) == "bad_host"
 
