@@ -109,6 +109,7 @@ class Extractor:
             track_frames=settings.track_frames,
             check_browser=settings.exclude_bots,
         ).skip
+        self._navigations_only = settings.navigations_only
         self._respect_dnt = settings.respect_dnt
         self._not_found_event = settings.not_found_event
         self._download_event = settings.download_event
@@ -225,13 +226,14 @@ class Extractor:
         # The emptiness test spares the generator on every request without regexes.
         return bool(self._regexes) and any(search(path) for search in self._regexes)
 
-    @staticmethod
-    def response_skip(status: int, content_type: str | None) -> str | None:
+    def response_skip(self, status: int, content_type: str | None) -> str | None:
         """Why this response is no page view: a redirect, an error, or not an HTML page. A ``304``
         answers a revalidated reload (the browser shows the page it has): it counts when the
-        request is a navigation, whatever its (usually absent) content type."""
+        request is a navigation, whatever its (usually absent) content type; without
+        ``navigations_only`` nothing tells a navigation from a ``fetch()``, so it is ``status``
+        then, as before."""
         if status == 304:
-            return None
+            return None if self._navigations_only else "status"
         if not 200 <= status < 300:
             return "status"
         if not content_type or not content_type.lstrip().lower().startswith(_HTML_TYPES):

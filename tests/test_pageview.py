@@ -96,6 +96,19 @@ def test_every_html_response_counts_without_navigations_only() -> None:
         assert skip(sample(name), navigations_only=False) is None, name
 
 
+def test_a_304_to_a_fetch_is_no_page_view_without_navigations_only() -> None:
+    # With the navigation rules off, nothing tells a revalidated reload from a fetch() of JSON
+    # answered 304: counting every 304 would turn an API's revalidations into page views.
+    revalidated_json = sample("fetch") | {"accept": "application/json"}
+    extractor = Extractor(settings(navigations_only=False))
+    request = RequestData(
+        "GET", "https", "example.com", "/api", "", "203.0.113.7", revalidated_json
+    )
+    assert extractor.request_skip(request) is None
+    assert extractor.response_skip(304, None) == "status"
+    assert skip(sample("reload 304"), 304) is None  # with navigations_only, a reload counts
+
+
 def test_partial_headers_are_a_setting() -> None:
     old_safari = agent(OLD_SAFARI)
     turbo_frame = sample("turbo frame", OLD_SAFARI, old_safari)
