@@ -229,11 +229,15 @@ class Extractor:
     def response_skip(self, status: int, content_type: str | None) -> str | None:
         """Why this response is no page view: a redirect, an error, or not an HTML page. A ``304``
         answers a revalidated reload (the browser shows the page it has): it counts when the
-        request is a navigation, whatever its (usually absent) content type; without
+        request is a navigation, unless it names a content type that is not HTML; without
         ``navigations_only`` nothing tells a navigation from a ``fetch()``, so it is ``status``
         then, as before."""
         if status == 304:
-            return None if self._navigations_only else "status"
+            if not self._navigations_only:
+                return "status"
+            if content_type and not content_type.lstrip().lower().startswith(_HTML_TYPES):
+                return "content_type"  # a revalidated PDF or JSON a server still names
+            return None
         if not 200 <= status < 300:
             return "status"
         if not content_type or not content_type.lstrip().lower().startswith(_HTML_TYPES):

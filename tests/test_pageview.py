@@ -109,6 +109,14 @@ def test_a_304_to_a_fetch_is_no_page_view_without_navigations_only() -> None:
     assert skip(sample("reload 304"), 304) is None  # with navigations_only, a reload counts
 
 
+def test_a_304_naming_a_type_that_is_not_html_is_no_page_view() -> None:
+    # A reload of a PDF or a JSON document opened in a tab: its 200 was no page view either.
+    extractor = Extractor(settings())
+    assert extractor.response_skip(304, "application/pdf") == "content_type"
+    assert extractor.response_skip(304, "text/html; charset=utf-8") is None
+    assert extractor.response_skip(304, None) is None  # most servers send none: the request decides
+
+
 def test_partial_headers_are_a_setting() -> None:
     old_safari = agent(OLD_SAFARI)
     turbo_frame = sample("turbo frame", OLD_SAFARI, old_safari)
