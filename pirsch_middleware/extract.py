@@ -402,8 +402,9 @@ class Extractor:
         (str), both escaped as a browser would; the query as received, escaped likewise."""
         # A proxy's view of scheme and host counts only from a trusted proxy, and only the entry
         # the nearest one wrote: a proxy that appends (Apache's mod_proxy) leaves what the
-        # visitor sent on the left (as Werkzeug's ProxyFix with x_proto=1, x_host=1).
-        if (proto or forwarded_host) and self._ip.trusts(peer):
+        # visitor sent on the left (as Werkzeug's ProxyFix with x_proto=1, x_host=1). With
+        # proxy="none" (no header read) nothing in front writes them.
+        if (proto or forwarded_host) and self._ip.header and self._ip.trusts(peer):
             if proto:
                 proto = proto.rpartition(",")[2].strip().lower()
                 if proto in ("http", "https"):

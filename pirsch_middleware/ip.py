@@ -119,10 +119,7 @@ class IPResolver:
 
     def trusts(self, peer: str | None) -> bool:
         """Whether a peer may set forwarding headers: a trusted proxy, no address at all (a Unix
-        socket, a test client), which only a local process can be, or any peer with ``only``;
-        none with ``proxy="none"``, where nothing in front writes them."""
-        if not self._header:
-            return False
+        socket, a test client), which only a local process can be, or any peer with ``only``."""
         if self._only:
             return True
         address = parse_ip(peer) if peer else None
