@@ -267,7 +267,12 @@ class Extractor:
         else:
             return None
         headers = request.headers
-        if self._visitor(headers).prefetch or self._navigation(headers) is not None:
+        if self._visitor(headers).prefetch:
+            return None
+        reason = self._navigation(headers)
+        if reason is not None and not (
+            reason == "not_navigation" and event[0] == DOWNLOAD_EVENT and _download(headers)
+        ):
             return None
         return event
 
@@ -430,6 +435,14 @@ class Extractor:
             query = quote_from_bytes(_bytes(query), safe=_QUERY_SAFE)
         url = f"{origin}{path}?{query}" if query else f"{origin}{path}"
         return url if len(url) <= _MAX_URL else url[:_MAX_URL]
+
+
+def _download(headers: Mapping[str, str]) -> bool:
+    """Whether a request is a link with the ``download`` attribute: Chromium navigates to no
+    document (``Sec-Fetch-Mode: navigate``, ``Sec-Fetch-Dest: empty``; the Fetch standard's
+    download request has the empty destination)."""
+    mode = (headers.get("sec-fetch-mode") or "").strip().lower()
+    return mode == "navigate" and (headers.get("sec-fetch-dest") or "").strip().lower() == "empty"
 
 
 def _bytes(text: str) -> bytes:

@@ -303,6 +303,34 @@ def test_404_and_download_navigations_send_the_snippets_events(
     assert api.hits == []
 
 
+# A link with the download attribute, as Chromium 156 sends it: a navigation to no document
+# (Sec-Fetch-Dest: empty), without Accept or Upgrade-Insecure-Requests.
+DOWNLOAD_ATTRIBUTE = {
+    "Sec-Fetch-Site": "same-origin",
+    "Sec-Fetch-Mode": "navigate",
+    "Sec-Fetch-Dest": "empty",
+    "Referer": "https://example.com/c/",
+    "User-Agent": CHROME_UA,
+    "Accept-Encoding": "gzip, deflate, br, zstd",
+    "Accept-Language": "en-US,en;q=0.9",
+}
+
+
+@pytest.mark.parametrize("adapter", ADAPTERS)
+def test_a_link_with_the_download_attribute_sends_the_download_event(
+    adapter: str, api: FakePirschAPI
+) -> None:
+    with served(adapter, api, download_event=True) as get:
+        assert get("/c/files/report.pdf", DOWNLOAD_ATTRIBUTE)[0] == 200
+        assert get("/c/export", DOWNLOAD_ATTRIBUTE)[0] == 200
+        get("/c/files/fetched.pdf", sample("fetch"))  # a fetch() of a file is still none
+    assert [e["event_meta"] for e in api.events] == [
+        {"file": "/c/files/report.pdf"},
+        {"file": "/c/export"},
+    ]
+    assert api.hits == []
+
+
 @pytest.mark.parametrize("adapter", ["asgi", "django"])
 def test_404_and_download_events_are_off_by_default(adapter: str, api: FakePirschAPI) -> None:
     with served(adapter, api) as get:
