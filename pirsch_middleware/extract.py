@@ -14,7 +14,7 @@ import idna
 
 from .bots import bad_user_agent, bot_matcher
 from .ip import IPResolver
-from .pageview import DOWNLOAD_EVENT, NOT_FOUND_EVENT, RULES, NavigationRules
+from .pageview import DOWNLOAD_EVENT, MAX_CACHED_KEY, NOT_FOUND_EVENT, RULES, NavigationRules
 from .records import MAX_TITLE, Event, Hit, Session
 from .request import PATH_SAFE, RequestData
 from .settings import Settings
@@ -109,6 +109,7 @@ class Extractor:
             track_frames=settings.track_frames,
             check_browser=settings.exclude_bots,
         ).skip
+        self._navigations_only = settings.navigations_only
         self._respect_dnt = settings.respect_dnt
         self._not_found_event = settings.not_found_event
         self._download_event = settings.download_event
@@ -181,9 +182,11 @@ class Extractor:
         key = tuple(map(headers.get, _VISITOR_HEADERS))
         visitor = self._visitors.get(key)
         if visitor is None:
-            if len(self._visitors) >= _MAX_CACHED:
-                self._visitors.clear()
-            visitor = self._visitors[key] = self._judge_visitor(key)
+            visitor = self._judge_visitor(key)
+            if sum(len(v) for v in key if v is not None) <= MAX_CACHED_KEY:
+                if len(self._visitors) >= _MAX_CACHED:
+                    self._visitors.clear()
+                self._visitors[key] = visitor
         self._last = (headers, visitor)  # one tuple, replaced whole: safe across threads
         return visitor
 
@@ -223,12 +226,17 @@ class Extractor:
         # The emptiness test spares the generator on every request without regexes.
         return bool(self._regexes) and any(search(path) for search in self._regexes)
 
-    @staticmethod
-    def response_skip(status: int, content_type: str | None) -> str | None:
+    def response_skip(self, status: int, content_type: str | None) -> str | None:
         """Why this response is no page view: a redirect, an error, or not an HTML page. A ``304``
         answers a revalidated reload (the browser shows the page it has): it counts when the
-        request is a navigation, whatever its (usually absent) content type."""
+        request is a navigation, unless it names a content type that is not HTML; without
+        ``navigations_only`` nothing tells a navigation from a ``fetch()``, so it is ``status``
+        then, as before."""
         if status == 304:
+            if not self._navigations_only:
+                return "status"
+            if content_type and not content_type.lstrip().lower().startswith(_HTML_TYPES):
+                return "content_type"  # a revalidated PDF or JSON a server still names
             return None
         if not 200 <= status < 300:
             return "status"
@@ -259,7 +267,12 @@ class Extractor:
         else:
             return None
         headers = request.headers
-        if self._visitor(headers).prefetch or self._navigation(headers) is not None:
+        if self._visitor(headers).prefetch:
+            return None
+        reason = self._navigation(headers)
+        if reason is not None and not (
+            reason == "not_navigation" and event[0] == DOWNLOAD_EVENT and _download(headers)
+        ):
             return None
         return event
 
@@ -392,19 +405,24 @@ class Extractor:
     ) -> str | None:
         """``location.href`` of the page: ``path`` as the client sent it (bytes) or decoded
         (str), both escaped as a browser would; the query as received, escaped likewise."""
-        # A proxy's view of scheme and host counts only from a trusted proxy.
-        if (proto or forwarded_host) and self._ip.trusts(peer):
+        # A proxy's view of scheme and host counts only from a trusted proxy, and only the entry
+        # the nearest one wrote: a proxy that appends (Apache's mod_proxy) leaves what the
+        # visitor sent on the left (as Werkzeug's ProxyFix with x_proto=1, x_host=1). With
+        # proxy="none" (no header read) nothing in front writes them.
+        if (proto or forwarded_host) and self._ip.header and self._ip.trusts(peer):
             if proto:
-                proto = proto.partition(",")[0].strip().lower()
+                proto = proto.rpartition(",")[2].strip().lower()
                 if proto in ("http", "https"):
                     scheme = proto
             if forwarded_host:
-                host = forwarded_host.partition(",")[0].strip()
+                host = forwarded_host.rpartition(",")[2].strip()
         origin = self._origins.get((scheme, host))
         if origin is None:
-            if len(self._origins) >= _MAX_CACHED:
-                self._origins.clear()
-            origin = self._origins[scheme, host] = _origin(scheme, host)
+            origin = _origin(scheme, host)
+            if len(host) <= MAX_CACHED_KEY:
+                if len(self._origins) >= _MAX_CACHED:
+                    self._origins.clear()
+                self._origins[scheme, host] = origin
         if not origin:
             return None
         if isinstance(path, bytes):
@@ -417,6 +435,14 @@ class Extractor:
             query = quote_from_bytes(_bytes(query), safe=_QUERY_SAFE)
         url = f"{origin}{path}?{query}" if query else f"{origin}{path}"
         return url if len(url) <= _MAX_URL else url[:_MAX_URL]
+
+
+def _download(headers: Mapping[str, str]) -> bool:
+    """Whether a request is a link with the ``download`` attribute: Chromium navigates to no
+    document (``Sec-Fetch-Mode: navigate``, ``Sec-Fetch-Dest: empty``; the Fetch standard's
+    download request has the empty destination)."""
+    mode = (headers.get("sec-fetch-mode") or "").strip().lower()
+    return mode == "navigate" and (headers.get("sec-fetch-dest") or "").strip().lower() == "empty"
 
 
 def _bytes(text: str) -> bytes:

@@ -16,6 +16,7 @@ __all__ = [
     "DEFAULT_DOWNLOAD_EXTENSIONS",
     "DEFAULT_PARTIAL_HEADERS",
     "DOWNLOAD_EVENT",
+    "MAX_CACHED_KEY",
     "NOT_FOUND_EVENT",
     "RULES",
     "NavigationRules",
@@ -157,6 +158,9 @@ CLIENT_HINTS = (
 _HTML_ACCEPT = ("text/html", "application/xhtml+xml")
 _FRAMES = ("iframe", "frame")
 _MAX_CACHED = 2048
+#: The most characters the header values of one cached verdict may hold (a browser's are a few
+#: hundred); longer ones are judged each time, not remembered.
+MAX_CACHED_KEY = 4096
 
 
 def rule_text(reason: str) -> str:
@@ -222,10 +226,11 @@ class NavigationRules:
             get("hx-boosted"),
             get("hx-history-restore-request"),
             # Many-valued headers (a referrer, a request id, a fragment's name): only whether
-            # they are present matters.
-            "referer" in headers,
-            "accept-language" in headers,
-            "accept-encoding" in headers,
+            # they are present matters; an empty one is missing, as for the Pirsch server
+            # (Go's Header.Get(name) == "").
+            bool(get("referer")),
+            bool(get("accept-language")),
+            bool(get("accept-encoding")),
             "x-turbo-request-id" in headers,
             not headers.keys().isdisjoint(self._partial),
         )
@@ -233,9 +238,13 @@ class NavigationRules:
             return self._verdicts[key]
         except KeyError:
             pass
-        if len(self._verdicts) >= _MAX_CACHED:
-            self._verdicts.clear()
-        verdict = self._verdicts[key] = self._judge(*key)
+        verdict = self._judge(*key)
+        # A key holds what the visitor sent: only ordinary sizes are kept, so the cache stays
+        # small however long the values a server lets through.
+        if sum(len(v) for v in key if isinstance(v, str)) <= MAX_CACHED_KEY:
+            if len(self._verdicts) >= _MAX_CACHED:
+                self._verdicts.clear()
+            self._verdicts[key] = verdict
         return verdict
 
     def _judge(

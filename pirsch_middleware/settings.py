@@ -293,6 +293,8 @@ class Settings:
             raise ConfigurationError(
                 "proxy_header", "None unless proxy='custom'", self.proxy_header
             )
+        if self.proxy_hops != 1:  # a preset's hops are the platform's: not silently ignored
+            raise ConfigurationError("proxy_hops", "1 unless proxy='custom'", self.proxy_hops)
         return preset
 
     @property

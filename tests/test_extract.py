@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import gc
+import tracemalloc
 from typing import Any
 
 import pytest
@@ -79,6 +81,26 @@ def test_page_hit_carries_every_field() -> None:
 )
 def test_url(kwargs: dict[str, Any], url: str) -> None:
     assert hit(request(**kwargs)).url == url
+
+
+def test_forwarded_host_and_proto_are_the_entries_the_nearest_proxy_appended() -> None:
+    # Apache's mod_proxy appends X-Forwarded-Host: the visitor's own value stays on the left.
+    forged = request(
+        peer="10.0.0.1",
+        scheme="http",
+        x_forwarded_host="evil.example, shop.example",
+        x_forwarded_proto="http, https",
+    )
+    assert hit(forged).url == "https://shop.example/"
+
+
+def test_proxy_none_believes_no_forwarded_host_or_proto() -> None:
+    # Nothing in front writes them: even from a private peer they are what the visitor sent.
+    direct = request(peer="10.0.0.7", x_forwarded_host="evil.example", x_forwarded_proto="http")
+    built = Extractor(settings(proxy="none")).hit(direct, T)
+    assert isinstance(built, Hit)
+    assert built.url == "https://example.com/"
+    assert built.ip == "10.0.0.7"
 
 
 def test_bad_host_is_skipped() -> None:
@@ -310,6 +332,36 @@ def test_visitors_are_judged_once_and_the_cache_stays_bounded() -> None:
     assert ex.request_skip(request(user_agent=GOOGLEBOT)) == "bot"
 
 
+def test_huge_distinct_header_values_are_judged_but_not_kept_in_the_caches() -> None:
+    # Each cache holds at most _MAX_CACHED keys, but a key holds what the visitor sent: a server
+    # without a header size limit would let 2,048 distinct 64 KiB values each stay in memory.
+    ex = Extractor(settings())
+    huge = 65_536
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for i in range(200):
+            headers = {
+                **BROWSER_HEADERS,
+                "sec-fetch-mode": "navigate",
+                "sec-fetch-dest": "document",
+                "accept": f"text/html,{i}" + "x" * huge,
+                "sec-ch-ua": f"{i}" + "y" * huge,
+            }
+            big = request(host=f"h{i}" + "h" * huge, headers=headers)
+            assert ex.request_skip(big) is None
+            assert ex.hit(big, T) == "bad_host"
+        del headers, big
+        gc.collect()
+        kept = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert kept < 2_000_000, f"{kept:,} bytes kept"
+    # Ordinary values are still remembered.
+    assert ex.request_skip(request()) is None
+    assert ex._visitors
+
+
 def test_a_prefetch_skips_the_page_view_but_not_the_visitors_events() -> None:
     ex = Extractor(settings())
     prefetch = request(sec_purpose="prefetch")
@@ -391,13 +443,13 @@ def test_every_forwarding_header_of_the_document_is_sent_as_received() -> None:
     [
         ({"scheme": "ws"}, "http://example.com/"),  # no scheme a page is served with
         ({"scheme": ""}, "http://example.com/"),
-        # A trusted proxy's first entry counts, whatever its case and blanks.
+        # The entry the nearest (trusted) proxy appended counts, whatever its case and blanks.
         (
-            {"peer": "10.0.0.1", "x_forwarded_proto": "HTTP , https"},
+            {"peer": "10.0.0.1", "x_forwarded_proto": "https , HTTP "},
             "http://example.com/",
         ),
         (
-            {"peer": "10.0.0.1", "x_forwarded_host": " shop.example , other.example"},
+            {"peer": "10.0.0.1", "x_forwarded_host": " evil.example , shop.example "},
             "https://shop.example/",
         ),
         # Characters a path may hold stay; others are escaped, lone surrogates replaced.

@@ -96,6 +96,27 @@ def test_every_html_response_counts_without_navigations_only() -> None:
         assert skip(sample(name), navigations_only=False) is None, name
 
 
+def test_a_304_to_a_fetch_is_no_page_view_without_navigations_only() -> None:
+    # With the navigation rules off, nothing tells a revalidated reload from a fetch() of JSON
+    # answered 304: counting every 304 would turn an API's revalidations into page views.
+    revalidated_json = sample("fetch") | {"accept": "application/json"}
+    extractor = Extractor(settings(navigations_only=False))
+    request = RequestData(
+        "GET", "https", "example.com", "/api", "", "203.0.113.7", revalidated_json
+    )
+    assert extractor.request_skip(request) is None
+    assert extractor.response_skip(304, None) == "status"
+    assert skip(sample("reload 304"), 304) is None  # with navigations_only, a reload counts
+
+
+def test_a_304_naming_a_type_that_is_not_html_is_no_page_view() -> None:
+    # A reload of a PDF or a JSON document opened in a tab: its 200 was no page view either.
+    extractor = Extractor(settings())
+    assert extractor.response_skip(304, "application/pdf") == "content_type"
+    assert extractor.response_skip(304, "text/html; charset=utf-8") is None
+    assert extractor.response_skip(304, None) is None  # most servers send none: the request decides
+
+
 def test_partial_headers_are_a_setting() -> None:
     old_safari = agent(OLD_SAFARI)
     turbo_frame = sample("turbo frame", OLD_SAFARI, old_safari)
@@ -119,6 +140,14 @@ def test_impossible_fetch_metadata_is_no_browser() -> None:
         headers = {k: v for k, v in sample("link").items() if k != missing}
         assert skip(headers) == "not_browser", missing
         assert skip(headers, exclude_bots=False) is None, missing
+
+
+def test_empty_header_values_count_as_missing_like_the_pirsch_server() -> None:
+    # bot_filter.go tests Header.Get(name) == "": a scraper sending "Accept-Language:" is caught,
+    # and an empty Referer next to Sec-Fetch-Site: none is no referrer.
+    for name in ("accept-language", "accept-encoding"):
+        assert skip(sample("link") | {name: ""}) == "not_browser", name
+    assert skip(sample("typed") | {"referer": ""}) is None
 
 
 def test_sec_gpc_counts_as_dnt_unless_dnt_is_not_respected() -> None:
@@ -270,6 +299,34 @@ def test_404_and_download_navigations_send_the_snippets_events(
             "https://example.com/c/files/report.pdf",
         ),
         ("File Download", {"file": "/c/export"}, "https://example.com/c/export"),
+    ]
+    assert api.hits == []
+
+
+# A link with the download attribute, as Chromium 156 sends it: a navigation to no document
+# (Sec-Fetch-Dest: empty), without Accept or Upgrade-Insecure-Requests.
+DOWNLOAD_ATTRIBUTE = {
+    "Sec-Fetch-Site": "same-origin",
+    "Sec-Fetch-Mode": "navigate",
+    "Sec-Fetch-Dest": "empty",
+    "Referer": "https://example.com/c/",
+    "User-Agent": CHROME_UA,
+    "Accept-Encoding": "gzip, deflate, br, zstd",
+    "Accept-Language": "en-US,en;q=0.9",
+}
+
+
+@pytest.mark.parametrize("adapter", ADAPTERS)
+def test_a_link_with_the_download_attribute_sends_the_download_event(
+    adapter: str, api: FakePirschAPI
+) -> None:
+    with served(adapter, api, download_event=True) as get:
+        assert get("/c/files/report.pdf", DOWNLOAD_ATTRIBUTE)[0] == 200
+        assert get("/c/export", DOWNLOAD_ATTRIBUTE)[0] == 200
+        get("/c/files/fetched.pdf", sample("fetch"))  # a fetch() of a file is still none
+    assert [e["event_meta"] for e in api.events] == [
+        {"file": "/c/files/report.pdf"},
+        {"file": "/c/export"},
     ]
     assert api.hits == []
 

@@ -86,6 +86,14 @@ def test_bad_option_names_setting_expected_form_and_value(
     assert info.value.setting == setting
 
 
+@pytest.mark.parametrize("proxy", ["reverse_proxy", "cloudflare", "google_load_balancer"])
+def test_proxy_hops_with_a_preset_is_refused_not_ignored(proxy: str) -> None:
+    # A preset's hops are its platform's; proxy_hops=2 there used to change nothing, silently.
+    with pytest.raises(ConfigurationError, match=r"proxy_hops: expected 1 unless .* got 2$"):
+        Settings(environ={}, proxy=proxy, proxy_hops=2)
+    assert Settings(environ={}, proxy=proxy, proxy_hops=1).preset().hops >= 1
+
+
 def test_bad_value_is_shown_in_the_message() -> None:
     with pytest.raises(ConfigurationError, match=r"batch_size: expected .* got 0$"):
         Settings(environ={}, batch_size=0)
@@ -179,7 +187,7 @@ def test_access_key_and_oauth_client_together_are_kept() -> None:
             "partial_headers",
             ("HX-Request", "X-Livewire"),
         ),
-        ("PIRSCH_PROXY_HOPS", "2", "proxy_hops", 2),
+        ("PIRSCH_PROXY_ONLY", "yes", "proxy_only", True),
         ("PIRSCH_NAVIGATIONS_ONLY", "off", "navigations_only", False),
         ("PIRSCH_TRUSTED_PROXIES", "", "trusted_proxies", ()),
     ],
