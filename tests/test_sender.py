@@ -41,8 +41,14 @@ def test_partial_batch_goes_out_after_the_flush_interval(
     api: FakePirschAPI, make_tracker: MakeTracker
 ) -> None:
     tracker = make_tracker(api, flush_interval=0.05)
-    track(tracker, 3)
-    api.wait_for(3, timeout=5)
+    started = time.monotonic()
+    track(tracker, 3)  # far fewer than a batch: only the interval sends them, without a flush
+    while len(api.received) < 3 and time.monotonic() - started < 5:
+        time.sleep(0.01)
+    waited = time.monotonic() - started
+    assert paths(api) == ["/p/0", "/p/1", "/p/2"]
+    assert [p for _, p, _ in api.requests] == ["/api/v1/hit/batch"]  # together, in one request
+    assert waited < 2.5, waited  # an interval of 0.05 s, with room for a loaded machine
 
 
 def test_nothing_lost_or_duplicated_across_failures(
