@@ -287,8 +287,11 @@ class Settings:
             return Preset(header.lower(), self.proxy_hops)
         preset = PRESETS.get(self.proxy) if isinstance(self.proxy, str) else None
         if preset is None:
-            names = ", ".join(repr(name) for name in (*PRESETS, "custom"))
-            raise ConfigurationError("proxy", f"one of {names}", self.proxy)
+            choices = (*PRESETS, "custom")
+            names = ", ".join(repr(name) for name in choices)
+            close = difflib.get_close_matches(str(self.proxy).lower(), choices, 1, 0.6)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ConfigurationError("proxy", f"one of {names}{hint}", self.proxy)
         if self.proxy_header is not None:
             raise ConfigurationError(
                 "proxy_header", "None unless proxy='custom'", self.proxy_header
