@@ -248,9 +248,13 @@ class Tracker:
         built = self._extractor.session(request, _time.time() if time is None else time)
         return self._enqueue_or_skip(built, request)
 
-    def count_skip(self, reason: str) -> None:
-        """Count a record not sent for a reason an adapter decided (see ``SKIP_REASONS``)."""
-        self._skip(reason, "decided by the view or the adapter")
+    def count_skip(self, reason: str, request: RequestData | None = None) -> None:
+        """Count a record not sent for a reason an adapter decided (see ``SKIP_REASONS``), for
+        ``request`` when there is one (named in the DEBUG line and the test helpers)."""
+        if request is None:
+            self._skip(reason, "decided by the view or the adapter")
+        else:
+            self._skip(reason, "%s %s", request.method, request.path)
 
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until everything queued so far is delivered; ``True`` only if all of it was

@@ -52,3 +52,23 @@ def test_no_ip_at_debug_names_request_and_peer(caplog: pytest.LogCaptureFixture)
         "pirsch_middleware: not sent (no_ip): GET /pricing: no visitor address from the peer "
         "('testclient')"
     ) in caplog.text
+
+
+def test_exempt_view_names_request_in_assert_hit(pirsch_capture: Capture) -> None:
+    from flask import Flask
+
+    from pirsch_middleware.flask import Pirsch
+
+    flask_app = Flask(__name__)
+    pirsch = Pirsch(flask_app, environ={})
+
+    @flask_app.get("/health")
+    @pirsch.exempt
+    def health() -> str:
+        return "<title>ok</title>"
+
+    flask_app.test_client().get("/health", headers=NAVIGATION_HEADERS)
+
+    with pytest.raises(AssertionError) as info:
+        pirsch_capture.assert_hit("/health")
+    assert "skipped: GET /health (view: the view called skip_page_view()" in str(info.value)
