@@ -82,6 +82,13 @@ class Tracker:
                 "'pirsch_middleware' logger, which shows nothing until logging is configured "
                 "(logging.basicConfig(level=logging.INFO))"
             )
+        for variable, meant in settings.misspelt_variables():
+            logger.warning(
+                "pirsch_middleware: the environment variable %s is no setting's, so it is "
+                "ignored: did you mean %s?",
+                variable,
+                meant,
+            )
         self._sender = Sender(settings, factory, self._complete)
         _TRACKERS.add(self)
 
