@@ -33,7 +33,11 @@ def add_parser(commands: Any) -> None:
     parser.add_argument(
         "--content-type", default="text/html", help="the response's Content-Type (text/html)"
     )
-    parser.add_argument("--peer", default="203.0.113.7", help="the client's address")
+    parser.add_argument(
+        "--peer",
+        default="203.0.113.7",
+        help="the client's address (default 203.0.113.7, a documentation address: a visitor)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:

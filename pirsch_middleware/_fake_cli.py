@@ -30,7 +30,8 @@ def add_parser(commands: Any) -> None:
         help="serve a local stand-in of the Pirsch API and print what arrives",
         description="Serve a local stand-in of the Pirsch API (pirsch_middleware.testing."
         "FakePirschAPI) and print each hit, event and session as it arrives. Point a running "
-        "app at it with PIRSCH_BASE_URL and any access key. Ctrl-C stops it.",
+        "app at it with PIRSCH_BASE_URL and any access key (any OAuth client reads its "
+        "statistics). Ctrl-C stops it.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="IPv4 address (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8900, help="port (default 8900)")
@@ -48,7 +49,11 @@ def run(args: argparse.Namespace) -> int:
         return 1
     print(f"A local stand-in of the Pirsch API listens on {api.base_url}. Start your app with:")
     print(f"\n  PIRSCH_BASE_URL={api.base_url} PIRSCH_ACCESS_KEY={FAKE_KEY} <your server>\n")
-    print("Each record is printed as it arrives; Ctrl-C stops.", flush=True)
+    print(
+        "Statistics (the API document's examples) answer any OAuth client (PIRSCH_CLIENT_ID=fake "
+        "PIRSCH_CLIENT_SECRET=fake). Each record is printed as it arrives; Ctrl-C stops.",
+        flush=True,
+    )
     try:
         stop.wait()
     except KeyboardInterrupt:

@@ -185,7 +185,7 @@ class RequestContext:
         """This request is no page view, whatever its response."""
         if self.skip_reason is None:
             self.skip_reason = "view"
-            self.tracker.count_skip("view")
+            self.tracker.count_skip("view", self.request)
 
     def add_event(self, options: dict[str, Any]) -> None:
         options.setdefault("time", time.time())
@@ -200,7 +200,7 @@ class RequestContext:
         try:
             self.tracker.track_event(self.request, **options)
         except ValueError as error:
-            self.tracker.count_skip("invalid")
+            self.tracker.count_skip("invalid", self.request)
             _log.warning("invalid event", "pirsch_middleware: event not sent: %s", error)
         except Exception:
             report_error("event")
@@ -288,7 +288,7 @@ def set_tags(tags: Mapping[str, object]) -> None:
     try:
         context.tags = check_tags(tags)
     except ValueError as error:
-        context.tracker.count_skip("invalid")
+        context.tracker.count_skip("invalid", context.request)
         _log.warning("invalid tags", "pirsch_middleware: tags not set: %s", error)
 
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
-from .environment import env_parser, env_var
+from .environment import ENV_PREFIX, env_parser, env_var
 from .errors import ConfigurationError
 from .pageview import DEFAULT_DOWNLOAD_EXTENSIONS, DEFAULT_PARTIAL_HEADERS
 from .proxies import PRESETS, Preset
@@ -287,8 +287,11 @@ class Settings:
             return Preset(header.lower(), self.proxy_hops)
         preset = PRESETS.get(self.proxy) if isinstance(self.proxy, str) else None
         if preset is None:
-            names = ", ".join(repr(name) for name in (*PRESETS, "custom"))
-            raise ConfigurationError("proxy", f"one of {names}", self.proxy)
+            choices = (*PRESETS, "custom")
+            names = ", ".join(repr(name) for name in choices)
+            close = difflib.get_close_matches(str(self.proxy).lower(), choices, 1, 0.6)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ConfigurationError("proxy", f"one of {names}{hint}", self.proxy)
         if self.proxy_header is not None:
             raise ConfigurationError(
                 "proxy_header", "None unless proxy='custom'", self.proxy_header
@@ -338,6 +341,21 @@ class Settings:
     def option_names(cls) -> frozenset[str]:
         """The names a framework's configuration may use."""
         return frozenset(f.name for f in dataclasses.fields(cls))
+
+    def misspelt_variables(self) -> list[tuple[str, str]]:
+        """The ``PIRSCH_*`` environment variables that are no setting's but nearly spell one
+        (``PIRSCH_EXCLUDE_PATH``), each with the variable it is closest to, in name order.
+        They are ignored, so the tracker warns about them; a name like no setting's is left
+        alone, since other tools may use the prefix too."""
+        env = os.environ if self.environ is None else self.environ
+        known = sorted(env_var(f.name) for f in dataclasses.fields(self) if env_parser(str(f.type)))
+        found = []
+        for variable in sorted(env):
+            if variable.startswith(ENV_PREFIX) and variable not in known:
+                close = difflib.get_close_matches(variable, known, 1, 0.85)
+                if close:
+                    found.append((variable, close[0]))
+        return found
 
     @classmethod
     def check_names(cls, options: Mapping[str, object], source: str, prefix: str = "") -> None:

@@ -82,6 +82,13 @@ class Tracker:
                 "'pirsch_middleware' logger, which shows nothing until logging is configured "
                 "(logging.basicConfig(level=logging.INFO))"
             )
+        for variable, meant in settings.misspelt_variables():
+            logger.warning(
+                "pirsch_middleware: the environment variable %s is no setting's, so it is "
+                "ignored: did you mean %s?",
+                variable,
+                meant,
+            )
         self._sender = Sender(settings, factory, self._complete)
         _TRACKERS.add(self)
 
@@ -195,7 +202,7 @@ class Tracker:
             screen_height,
             _NO_EXTRA,
         )
-        return self._enqueue_or_skip(draft)
+        return self._enqueue_or_skip(draft, request)
 
     def track_event(
         self,
@@ -239,18 +246,22 @@ class Tracker:
                 "non_interactive": bool(non_interactive),
             },
         )
-        return self._enqueue_or_skip(draft)
+        return self._enqueue_or_skip(draft, request)
 
     def track_session(self, request: RequestData, *, time: float | None = None) -> bool:
         """Queue a session keep-alive for the visitor of a request."""
         if not self._visitor_ok(request):
             return False
         built = self._extractor.session(request, _time.time() if time is None else time)
-        return self._enqueue_or_skip(built)
+        return self._enqueue_or_skip(built, request)
 
-    def count_skip(self, reason: str) -> None:
-        """Count a record not sent for a reason an adapter decided (see ``SKIP_REASONS``)."""
-        self._skip(reason, "decided by the view or the adapter")
+    def count_skip(self, reason: str, request: RequestData | None = None) -> None:
+        """Count a record not sent for a reason an adapter decided (see ``SKIP_REASONS``), for
+        ``request`` when there is one (named in the DEBUG line and the test helpers)."""
+        if request is None:
+            self._skip(reason, "decided by the view or the adapter")
+        else:
+            self._skip(reason, "%s %s", request.method, request.path)
 
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until everything queued so far is delivered; ``True`` only if all of it was
@@ -303,9 +314,15 @@ class Tracker:
             self._skip(reason, "%s %s (an event or session)", request.method, request.path)
         return reason is None
 
-    def _enqueue_or_skip(self, built: Record | Draft | str) -> bool:
-        if isinstance(built, str):
-            self._skip(built, "no visitor address from the peer or a trusted proxy's header")
+    def _enqueue_or_skip(self, built: Record | Draft | str, request: RequestData) -> bool:
+        if isinstance(built, str):  # the peer is no IP address (so it is safe to show)
+            self._skip(
+                built,
+                "%s %s: no visitor address from the peer (%r) or a trusted proxy's header",
+                request.method,
+                request.path,
+                request.peer,
+            )
             return False
         sink = active_sink()
         if sink is not None:  # a test capturing what would be sent: build it now

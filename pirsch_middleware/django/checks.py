@@ -60,11 +60,13 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Error | Warni
                 id="pirsch_middleware.E002",
             )
         )
-        return problems
-    try:
-        resolved = pirsch_settings(value)
+    known = {k: v for k, v in (value or {}).items() if k not in unknown}
+    try:  # the keys that name options are checked too, so one run reports every error
+        resolved = pirsch_settings(known if value is not None else None)
     except ConfigurationError as error:
         problems.append(Error(describe(error), id="pirsch_middleware.E003"))
+        return problems
+    if unknown:
         return problems
     if resolved.enabled and resolved.auth_mode == "none":
         problems.append(

@@ -55,9 +55,9 @@ class FakePirschAPI:
     """The Pirsch API on 127.0.0.1, for tests. Use it as a context manager.
 
     ``access_keys`` and ``clients`` (id to secret) are the credentials it accepts; with neither,
-    any bearer token is accepted. ``token_lifetime`` is how long issued OAuth tokens live.
-    ``host`` (an IPv4 address) and ``port`` are where it listens (a free port on 127.0.0.1 by
-    default).
+    any bearer token and any OAuth client are accepted. ``token_lifetime`` is how long issued
+    OAuth tokens live. ``host`` (an IPv4 address) and ``port`` are where it listens (a free port on
+    127.0.0.1 by default).
     """
 
     def __init__(
@@ -327,7 +327,8 @@ class FakePirschAPI:
             client_id, client_secret = body["client_id"], body["client_secret"]
         except (ValueError, KeyError, TypeError):
             return 400, {"validation": {"client_id": "required"}, "error": []}, {}
-        if self.clients.get(client_id) != client_secret:
+        open_to_all = not self.access_keys and not self.clients
+        if not open_to_all and self.clients.get(client_id) != client_secret:
             return 401, {"validation": {}, "error": ["invalid client credentials"]}, {}
         token = secrets.token_urlsafe(24)
         expires = datetime.now(timezone.utc) + timedelta(seconds=self.token_lifetime)
