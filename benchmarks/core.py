@@ -50,7 +50,14 @@ def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 20_000
     repeats = int(sys.argv[2]) if len(sys.argv) > 2 else 7
     with FakePirschAPI() as api:
-        tracker = Tracker(access_key="pa_" + "b" * 45, base_url=api.base_url, environ={})
+        # Room for every page view the loop tracks: a tight loop queues faster than the in-process
+        # API takes batches, and records dropped at the bound would make the check below fail.
+        tracker = Tracker(
+            access_key="pa_" + "b" * 45,
+            base_url=api.base_url,
+            environ={},
+            max_queue_size=max(50_000, 2 * n * repeats + 1_000),
+        )
 
         def baseline(i: int) -> object:
             return make("/page")
