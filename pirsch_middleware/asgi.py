@@ -158,8 +158,9 @@ def _watch(context: RequestContext, send: Send, scope: Scope) -> Send:
                 if endpoint is not None:
                     _check_endpoint(context, endpoint)
                 content_type = disposition = None
-                encoded = False
-                for name, value in message.get("headers") or ():
+                encoded = has_accept_ch = False
+                headers = message.get("headers") or ()
+                for name, value in headers:
                     key = name.lower()
                     if key == b"content-type":
                         content_type = value.decode("latin-1")
@@ -167,10 +168,17 @@ def _watch(context: RequestContext, send: Send, scope: Scope) -> Send:
                         encoded = value.strip().lower() != b"identity"
                     elif key == b"content-disposition":
                         disposition = value.decode("latin-1")
+                    elif key == b"accept-ch":
+                        has_accept_ch = True
                 status = int(message["status"])
                 wants_body = context.respond(status, content_type, encoded, disposition)
                 if context.adds_accept_ch:
-                    message["headers"] = _with_accept_ch(message.get("headers") or ())
+                    # Seen in the loop above: the usual response (no Accept-CH) is not walked again.
+                    message["headers"] = (
+                        _with_accept_ch(headers)
+                        if has_accept_ch
+                        else [*headers, (b"accept-ch", _ACCEPT_CH)]
+                    )
             except Exception:
                 report_error("the ASGI middleware")
         elif wants_body:

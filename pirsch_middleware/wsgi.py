@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from .context import RequestContext, _current, report_error
-from .pageview import merge_accept_ch
+from .pageview import CLIENT_HINTS, merge_accept_ch
 from .request import RequestData, environ_keys, environ_path, environ_request
 from .settings import Settings, SettingsOptions
 from .tracker import Tracker
@@ -84,9 +84,17 @@ class PirschMiddleware:
         def start_tracked(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             nonlocal wants_body
             try:
-                wants_body = context.respond(*_response_info(status, headers))
+                code, content_type, encoded, disposition, has_accept_ch = _response_info(
+                    status, headers
+                )
+                wants_body = context.respond(code, content_type, encoded, disposition)
                 if context.adds_accept_ch:
-                    headers = _with_accept_ch(headers)
+                    # The usual response (no Accept-CH, seen above) is not walked again.
+                    headers = (
+                        _with_accept_ch(headers)
+                        if has_accept_ch
+                        else [*headers, ("Accept-CH", CLIENT_HINTS)]
+                    )
             except Exception:
                 report_error("the WSGI middleware")
             return start_response(status, headers, exc_info)
@@ -186,9 +194,11 @@ def _with_accept_ch(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
 
 def _response_info(
     status: str, headers: list[tuple[str, str]]
-) -> tuple[int, str | None, bool, str | None]:
+) -> tuple[int, str | None, bool, str | None, bool]:
+    """Status code, ``Content-Type``, whether encoded, ``Content-Disposition``, and whether the
+    app set ``Accept-CH``: one pass over the headers."""
     content_type = disposition = None
-    encoded = False
+    encoded = has_accept_ch = False
     for name, value in headers:
         key = name.lower()
         if key == "content-type":
@@ -197,8 +207,10 @@ def _response_info(
             encoded = value.strip().lower() != "identity"
         elif key == "content-disposition":
             disposition = value
+        elif key == "accept-ch":
+            has_accept_ch = True
     try:
         code = int(status[:3])
     except ValueError:
         code = 0
-    return code, content_type, encoded, disposition
+    return code, content_type, encoded, disposition, has_accept_ch
