@@ -110,10 +110,8 @@ class Tracker:
         if not self._enabled:
             return "disabled"
         reason = self._extractor.route_skip(method, path)
-        if reason is not None:  # _skip, inline: an asset or a JSON answer pays for no more
-            self._skipped.add(reason)
-            if skip_listeners or logger.isEnabledFor(logging.DEBUG):
-                self._tell(reason, "%s %s", method, path)
+        if reason is not None:
+            self._skip(reason, "%s %s", method, path)
         return reason
 
     def header_skip(self, request: RequestData) -> str | None:
@@ -127,10 +125,8 @@ class Tracker:
         """Why a response is no page view: a redirect, an error, not HTML (counted). Adapters
         ask it before :meth:`header_skip`, so such a response copies no header."""
         reason = self._extractor.response_skip(status, content_type)
-        if reason is not None:  # _skip, inline (see route_skip)
-            self._skipped.add(reason)
-            if skip_listeners or logger.isEnabledFor(logging.DEBUG):
-                self._tell(reason, "status %s, Content-Type %s", status, content_type)
+        if reason is not None:
+            self._skip(reason, "status %s, Content-Type %s", status, content_type)
         return reason
 
     @property
@@ -300,9 +296,11 @@ class Tracker:
         return explain(self._extractor, self._enabled, request, status, content_type)
 
     def _skip(self, reason: str, subject: str, *args: object) -> None:
-        """Count a skip; at DEBUG level, say why (at most once a second per reason)."""
+        """Count a skip; at DEBUG level, say why (at most once a second per reason). The message
+        is made only when someone reads it: an asset or a JSON answer pays for no more."""
         self._skipped.add(reason)
-        self._tell(reason, subject, *args)
+        if skip_listeners or logger.isEnabledFor(logging.DEBUG):
+            self._tell(reason, subject, *args)
 
     def _tell(self, reason: str, subject: str, *args: object) -> None:
         """Why a record is not sent, to the skip listeners and at DEBUG level."""
