@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -85,9 +87,11 @@ def test_demo_with_the_api_down_fails() -> None:
     assert "Not everything reached the Pirsch API: 0 accepted" in done.stdout
 
 
-def test_fake_api_command_prints_each_record_as_it_arrives() -> None:
-    from pirsch_middleware import PirschClient
-
+@contextmanager
+def fake_api_command() -> Iterator[tuple[subprocess.Popen[str], str, list[str]]]:
+    """``python -m pirsch_middleware fake-api`` on a free port: the process, its base URL and
+    the five lines it prints first; stopped (SIGTERM, its normal end) after the block, when what
+    it printed last is added to those lines."""
     from .test_servers import free_port
 
     port = free_port()
@@ -98,12 +102,24 @@ def test_fake_api_command_prints_each_record_as_it_arrives() -> None:
         stdout=subprocess.PIPE,
         text=True,
     )
+    lines: list[str] = []
     try:
         assert process.stdout is not None
-        lines = [process.stdout.readline() for _ in range(5)]
-        assert f"PIRSCH_BASE_URL=http://127.0.0.1:{port} PIRSCH_ACCESS_KEY=pa_" in lines[2]
+        lines += [process.stdout.readline() for _ in range(5)]
+        yield process, f"http://127.0.0.1:{port}", lines
+    finally:
+        process.terminate()
+        out, _ = process.communicate(timeout=10)
+        lines.append(out)
+
+
+def test_fake_api_command_prints_each_record_as_it_arrives() -> None:
+    from pirsch_middleware import PirschClient
+
+    with fake_api_command() as (process, base, lines):
+        assert process.stdout is not None
+        assert f"PIRSCH_BASE_URL={base} PIRSCH_ACCESS_KEY=pa_" in lines[2]
         hit = {"url": "https://example.com/a", "ip": "203.0.113.7", "user_agent": "UA"}
-        base = f"http://127.0.0.1:{port}"
         with PirschClient(access_key=ACCESS_KEY, base_url=base) as client:
             client.hit({**hit, "title": "Page A"})
             client.event({**hit, "event_name": "Signup"})
@@ -119,11 +135,8 @@ def test_fake_api_command_prints_each_record_as_it_arrives() -> None:
             "ip=203.0.113.7",
         ]
         assert received[1][3:6] == ["event", hit["url"], "Signup"]
-    finally:
-        process.terminate()
-        out, _ = process.communicate(timeout=10)
     assert process.returncode == 0
-    assert "2 records received." in out
+    assert "2 records received." in lines[-1]
 
 
 def test_demo_into_a_closed_pipe_ends_without_a_traceback() -> None:

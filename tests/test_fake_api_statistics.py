@@ -7,27 +7,18 @@ import os
 import subprocess
 import sys
 
-from .test_servers import free_port
+from .test_demo import fake_api_command
 
 
 def test_stats_command_reads_the_fake_api_command_with_any_client() -> None:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PIRSCH_")}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "pirsch_middleware", "fake-api", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        lines = [process.stdout.readline() for _ in range(5)]
+    with fake_api_command() as (_, base, lines):
         assert "PIRSCH_CLIENT_ID=fake PIRSCH_CLIENT_SECRET=fake" in lines[4]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PIRSCH_")}
         stats = subprocess.run(
             [sys.executable, "-m", "pirsch_middleware", "stats", "domains"],
             env={
                 **env,
-                "PIRSCH_BASE_URL": f"http://127.0.0.1:{port}",
+                "PIRSCH_BASE_URL": base,
                 "PIRSCH_CLIENT_ID": "fake",
                 "PIRSCH_CLIENT_SECRET": "fake",
             },
@@ -35,9 +26,6 @@ def test_stats_command_reads_the_fake_api_command_with_any_client() -> None:
             text=True,
             timeout=60,
         )
-    finally:
-        process.terminate()
-        process.communicate(timeout=10)
     assert stats.returncode == 0, stats.stderr
     assert "A5kgYzK14m" in stats.stdout  # the API document's example domain
     assert "example.com" in stats.stdout
