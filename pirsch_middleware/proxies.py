@@ -98,7 +98,9 @@ PRESETS: dict[str, Preset] = {
     "aws_alb": Preset("x-forwarded-for", sets_proto=True),
     # https://cloud.google.com/load-balancing/docs/https#x-forwarded-for_header:
     # "<supplied-value>,<client-ip>,<load-balancer-ip>"; the target proxy adds X-Forwarded-Proto
-    # (https://cloud.google.com/load-balancing/docs/https#target-proxies) and passes Host on.
+    # (https://cloud.google.com/load-balancing/docs/https#target-proxies; the scheme the client
+    # used, as https://cloud.google.com/functions/docs/reference/headers puts it) and passes
+    # Host on.
     "google_load_balancer": Preset(
         "x-forwarded-for", hops=2, edges=GOOGLE_FRONT_END_RANGES, sets_proto=True
     ),
@@ -106,7 +108,8 @@ PRESETS: dict[str, Preset] = {
     # by Fly Proxy, through which every request to a public app comes.
     "fly": Preset("fly-client-ip", only=True, sets_proto=True),
     # https://devcenter.heroku.com/articles/http-routing#heroku-headers: the router appends the
-    # client's address and sets X-Forwarded-Proto and -Port; dynos are reachable only through it.
+    # client's address and (over)writes X-Forwarded-Proto and -Port; dynos are reachable only
+    # through it.
     "heroku": Preset("x-forwarded-for", only=True, sets_proto=True),
     # Render documents none of its request headers. Seen in use
     # (https://rohitpaulk.com/articles/render-rails-remote-ip): Cloudflare in front of Render's
