@@ -243,3 +243,15 @@ def test_came_through_tells_whether_the_preset_s_headers_count(
     proxy: str, peer: str | None, x_forwarded_for: str | None, expected: bool
 ) -> None:
     assert resolver(proxy).came_through(peer, x_forwarded_for) is expected
+
+
+def test_cloud_run_adding_the_client_again_needs_three_hops() -> None:
+    # Reported in 2022 behind Google's load balancer: "<client>,<load balancer>,<client>" (README,
+    # "Google Cloud Run"): the preset then gives the load balancer; the custom setting, the client.
+    header = {"x-forwarded-for": f"6.6.6.6, {VISITOR}, 34.1.2.3, {VISITOR}"}
+    preset = resolver("google_load_balancer", proxy_only=True)
+    assert preset.resolve("169.254.1.1", header) == "34.1.2.3"
+    custom = resolver(
+        "custom", proxy_header="X-Forwarded-For", proxy_hops=3, proxy_only=True, trusted_proxies=[]
+    )
+    assert custom.resolve("169.254.1.1", header) == VISITOR
