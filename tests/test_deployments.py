@@ -109,7 +109,8 @@ ORIGIN_CASES: list[OriginCase] = [
     ("reverse_proxy", {"proxy_sets_proto": True}, "10.0.0.2", FORGED_ORIGIN, "http://example.com"),
     # ... but only from a trusted proxy.
     ("reverse_proxy", BOTH, "203.0.113.7", FORGED_ORIGIN, ORIGIN),
-    # Platforms that write X-Forwarded-Proto and pass the Host header on as sent.
+    # Platforms that write X-Forwarded-Proto (so here the value is theirs, not forged) and pass
+    # the Host header on as sent.
     ("aws_alb", {}, "10.0.0.2", FORGED_ORIGIN, "http://example.com"),
     ("aws_alb", {}, "203.0.113.7", FORGED_ORIGIN, ORIGIN),
     ("heroku", {}, "10.1.2.3", FORGED_ORIGIN, "http://example.com"),
@@ -126,7 +127,7 @@ ORIGIN_CASES: list[OriginCase] = [
         [*FORGED_ORIGIN, ("X-Forwarded-For", CF_EDGE)],
         "http://example.com",
     ),
-    # Front Door writes both; Render and Akamai document neither.
+    # Front Door overwrites both; Render documents neither, Akamai passes Host on.
     ("azure_front_door", {}, "10.0.0.2", FORGED_ORIGIN, "http://evil.example"),
     ("azure_front_door", {}, "203.0.113.7", FORGED_ORIGIN, ORIGIN),
     ("render", {}, "10.1.2.3", FORGED_ORIGIN, ORIGIN),
