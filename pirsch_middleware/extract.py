@@ -98,7 +98,9 @@ class Extractor:
         self._visitors: dict[tuple[str | None, ...], _Visitor] = {}
         self._origins: dict[tuple[str, str], str] = {}
         self._last: tuple[object, _Visitor] = (None, _Visitor(False, None, {}))
-        self._ip = IPResolver(settings.proxy_networks(), settings.preset(), settings.proxy_only)
+        preset = settings.preset()
+        self._ip = IPResolver(settings.proxy_networks(), preset, settings.proxy_only)
+        self._sets_host, self._sets_proto = preset.sets_host, preset.sets_proto
         #: Called with each record's address, peer and whether forwarding headers came (set by
         #: the Tracker: see :class:`~pirsch_middleware.address.AddressCheck`).
         self.check_address: Callable[[str, str | None, bool], None] | None = None
@@ -368,7 +370,7 @@ class Extractor:
             forwarded_host, cf_connecting_ip, x_forwarded_for, forwarded, x_real_ip, title, tags,
             screen_width, screen_height, extra,
         ) = draft  # fmt: skip
-        url = self._url(scheme, host, path, query, peer, proto, forwarded_host)
+        url = self._url(scheme, host, path, query, peer, proto, forwarded_host, x_forwarded_for)
         if url is None:
             return "bad_host"
         if self.check_address is not None:
@@ -402,14 +404,18 @@ class Extractor:
         peer: str | None,
         proto: str | None,
         forwarded_host: str | None,
+        x_forwarded_for: str | None,
     ) -> str | None:
         """``location.href`` of the page: ``path`` as the client sent it (bytes) or decoded
         (str), both escaped as a browser would; the query as received, escaped likewise."""
-        # A proxy's view of scheme and host counts only from a trusted proxy, and only the entry
-        # the nearest one wrote: a proxy that appends (Apache's mod_proxy) leaves what the
-        # visitor sent on the left (as Werkzeug's ProxyFix with x_proto=1, x_host=1). With
-        # proxy="none" (no header read) nothing in front writes them.
-        if (proto or forwarded_host) and self._ip.header and self._ip.trusts(peer):
+        # X-Forwarded-Proto / -Host count only where what is in front writes them (the preset's
+        # platform, or the user's word for their own proxy), for a request that came through it,
+        # and only the entry the nearest one wrote: a proxy that appends (Apache's mod_proxy)
+        # leaves the visitor's on the left (as Werkzeug's ProxyFix with x_proto=1, x_host=1).
+        # Anywhere else they are the visitor's: stock nginx passes X-Forwarded-Host on.
+        proto = proto if self._sets_proto else None
+        forwarded_host = forwarded_host if self._sets_host else None
+        if (proto or forwarded_host) and self._ip.came_through(peer, x_forwarded_for):
             if proto:
                 proto = proto.rpartition(",")[2].strip().lower()
                 if proto in ("http", "https"):

@@ -137,18 +137,35 @@ class IPResolver:
         address = parse_ip(peer) if peer else None
         if not self._header:
             return address
-        edge = self._is_edge
-        if not self._only and not (edge is not None and address and edge(address)):
-            if address is not None and not self.is_trusted(address):
-                return address
-            if edge is not None:
-                # Our own proxy in front of the platform: believe the platform's header only
-                # when the hop our proxy recorded is one of the platform's edges.
-                hop = self._walk(headers.get("x-forwarded-for"), 1, self.is_trusted)
-                if hop is None or not edge(hop):
-                    return hop or address
+        counts, instead = self._admit(address, headers.get("x-forwarded-for"))
+        if not counts:
+            return instead
         found = self._walk(headers.get(self._header), self._hops, self._is_hop, self._header)
         return address if found is None else found
+
+    def came_through(self, peer: str | None, x_forwarded_for: str | None) -> bool:
+        """Whether the request came through what the preset names, so that the headers it writes
+        are its own (the header read, and ``X-Forwarded-Host`` / ``-Proto`` where it writes them):
+        the test :meth:`resolve` makes. ``x_forwarded_for``: that header as received."""
+        if not self._header:
+            return False
+        return self._admit(parse_ip(peer) if peer else None, x_forwarded_for)[0]
+
+    def _admit(self, address: str | None, x_forwarded_for: str | None) -> tuple[bool, str | None]:
+        """Whether the header read counts for a request from ``address``; when it does not, the
+        address to use instead: the peer, or the hop our own proxy recorded."""
+        edge = self._is_edge
+        if self._only or (edge is not None and address and edge(address)):
+            return True, None
+        if address is not None and not self.is_trusted(address):
+            return False, address
+        if edge is not None:
+            # Our own proxy in front of the platform: believe the platform's header only when
+            # the hop our proxy recorded is one of the platform's edges.
+            hop = self._walk(x_forwarded_for, 1, self.is_trusted)
+            if hop is None or not edge(hop):
+                return False, hop or address
+        return True, None
 
     def _walk(
         self, value: str | None, hops: int, is_hop: Callable[[str], bool], name: str = ""

@@ -91,6 +91,8 @@ class SettingsOptions(TypedDict, total=False):
     proxy_header: str | None
     proxy_hops: int
     proxy_only: bool
+    proxy_sets_host: bool
+    proxy_sets_proto: bool
     respect_dnt: bool
     exclude_paths: Sequence[str | re.Pattern[str]]
     exclude_bots: bool
@@ -148,6 +150,8 @@ class Settings:
     proxy_header: str | None = None
     proxy_hops: int = 1
     proxy_only: bool = False
+    proxy_sets_host: bool = False
+    proxy_sets_proto: bool = False
     respect_dnt: bool = True
     exclude_paths: Sequence[str | re.Pattern[str]] = DEFAULT_EXCLUDE_PATHS
     exclude_bots: bool = True
@@ -225,6 +229,8 @@ class Settings:
             "read_title",
             "sync",
             "proxy_only",
+            "proxy_sets_host",
+            "proxy_sets_proto",
         ):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigurationError(name, "True or False", getattr(self, name))
@@ -276,15 +282,22 @@ class Settings:
         return "oauth" if self.client_id else "none"
 
     def preset(self) -> Preset:
-        """What ``proxy`` names (with ``proxy_header`` and ``proxy_hops`` for ``"custom"``);
-        :class:`ConfigurationError` for a name that is no preset."""
+        """What ``proxy`` names (with ``proxy_header`` and ``proxy_hops`` for ``"custom"``), the
+        host and scheme headers believed where the platform or ``proxy_sets_host`` /
+        ``proxy_sets_proto`` say they are set; :class:`ConfigurationError` for a name that is no
+        preset."""
         if self.proxy == "custom":
             header = self.proxy_header
             if not isinstance(header, str) or not _HEADER_NAME.match(header):
                 raise ConfigurationError(
                     "proxy_header", "a header name such as 'X-Real-IP' with proxy='custom'", header
                 )
-            return Preset(header.lower(), self.proxy_hops)
+            return Preset(
+                header.lower(),
+                self.proxy_hops,
+                sets_host=self.proxy_sets_host,
+                sets_proto=self.proxy_sets_proto,
+            )
         preset = PRESETS.get(self.proxy) if isinstance(self.proxy, str) else None
         if preset is None:
             choices = (*PRESETS, "custom")
@@ -298,6 +311,16 @@ class Settings:
             )
         if self.proxy_hops != 1:  # a preset's hops are the platform's: not silently ignored
             raise ConfigurationError("proxy_hops", "1 unless proxy='custom'", self.proxy_hops)
+        if not preset.header:
+            for name in ("proxy_sets_host", "proxy_sets_proto"):
+                if getattr(self, name):  # nothing in front to set them
+                    raise ConfigurationError(name, "False with proxy='none'", getattr(self, name))
+        if self.proxy_sets_host or self.proxy_sets_proto:
+            preset = dataclasses.replace(
+                preset,
+                sets_host=preset.sets_host or self.proxy_sets_host,
+                sets_proto=preset.sets_proto or self.proxy_sets_proto,
+            )
         return preset
 
     @property

@@ -1,7 +1,9 @@
-"""Deployments x headers through all four adapters: the visitor's address that reaches the API.
+"""Deployments x headers through all four adapters: the visitor's address, and the scheme and
+host of the URL, that reach the API.
 
-Each case names a ``proxy`` preset, the peer the app sees, the header lines as sent (a repeated
-header is several lines), and the address the hit must carry. The adapters must agree.
+Each case names a ``proxy`` preset (with settings), the peer the app sees, the header lines as
+sent (a repeated header is several lines), and the address the hit must carry, or the origin of
+its URL (the browser's is ``https://example.com``). The adapters must agree.
 """
 
 from __future__ import annotations
@@ -85,7 +87,55 @@ CASES: list[tuple[str, str, Lines, str]] = [
 ]
 
 
-def _asgi(api: FakePirschAPI, proxy: str, peer: str, lines: Lines) -> None:
+ORIGIN = "https://example.com"
+FORGED_ORIGIN = [("X-Forwarded-Host", "evil.example"), ("X-Forwarded-Proto", "http")]
+BOTH = {"proxy_sets_host": True, "proxy_sets_proto": True}
+OriginCase = tuple[str, dict[str, Any], str, Lines, str]
+
+ORIGIN_CASES: list[OriginCase] = [
+    # A stock reverse proxy (nginx) passes the visitor's X-Forwarded-Host and -Proto on.
+    ("reverse_proxy", {}, "127.0.0.1", [*FORGED_ORIGIN, ("X-Forwarded-For", VISITOR)], ORIGIN),
+    ("forwarded", {}, "10.0.0.2", FORGED_ORIGIN, ORIGIN),
+    ("none", {}, "10.0.0.2", FORGED_ORIGIN, ORIGIN),
+    # One that says it sets them (proxy_set_header X-Forwarded-Host ...): its entry, the last.
+    (
+        "reverse_proxy",
+        BOTH,
+        "127.0.0.1",
+        [*FORGED_ORIGIN, ("X-Forwarded-Host", "shop.example"), ("X-Forwarded-Proto", "https")],
+        "https://shop.example",
+    ),
+    ("reverse_proxy", BOTH, "10.0.0.2", FORGED_ORIGIN, "http://evil.example"),
+    ("reverse_proxy", {"proxy_sets_proto": True}, "10.0.0.2", FORGED_ORIGIN, "http://example.com"),
+    # ... but only from a trusted proxy.
+    ("reverse_proxy", BOTH, "203.0.113.7", FORGED_ORIGIN, ORIGIN),
+    # Platforms that write X-Forwarded-Proto (so here the value is theirs, not forged) and pass
+    # the Host header on as sent.
+    ("aws_alb", {}, "10.0.0.2", FORGED_ORIGIN, "http://example.com"),
+    ("aws_alb", {}, "203.0.113.7", FORGED_ORIGIN, ORIGIN),
+    ("heroku", {}, "10.1.2.3", FORGED_ORIGIN, "http://example.com"),
+    ("fly", {}, "172.19.0.1", FORGED_ORIGIN, "http://example.com"),
+    ("google_load_balancer", {}, "35.191.0.9", FORGED_ORIGIN, "http://example.com"),
+    ("cloudflare", {}, CF_EDGE, FORGED_ORIGIN, "http://example.com"),
+    # Sent past Cloudflare, straight to the origin or to our own proxy: the visitor's.
+    ("cloudflare", {}, "203.0.113.7", FORGED_ORIGIN, ORIGIN),
+    ("cloudflare", {}, "10.0.0.2", [*FORGED_ORIGIN, ("X-Forwarded-For", "203.0.113.7")], ORIGIN),
+    (
+        "cloudflare",
+        {},
+        "10.0.0.2",
+        [*FORGED_ORIGIN, ("X-Forwarded-For", CF_EDGE)],
+        "http://example.com",
+    ),
+    # Front Door overwrites both; Render documents neither, Akamai passes Host on.
+    ("azure_front_door", {}, "10.0.0.2", FORGED_ORIGIN, "http://evil.example"),
+    ("azure_front_door", {}, "203.0.113.7", FORGED_ORIGIN, ORIGIN),
+    ("render", {}, "10.1.2.3", FORGED_ORIGIN, ORIGIN),
+    ("akamai", {}, "10.1.2.3", FORGED_ORIGIN, ORIGIN),
+]
+
+
+def _asgi(api: FakePirschAPI, options: dict[str, Any], peer: str, lines: Lines) -> None:
     async def app(scope: Any, receive: Any, send: Any) -> None:
         await send(
             {
@@ -96,7 +146,7 @@ def _asgi(api: FakePirschAPI, proxy: str, peer: str, lines: Lines) -> None:
         )
         await send({"type": "http.response.body", "body": b"<p>hi</p>"})
 
-    middleware = ASGIMiddleware(app, **_options(api, proxy))
+    middleware = ASGIMiddleware(app, **options)
     headers = [(b"host", b"example.com")]
     headers += [(k.encode(), v.encode()) for k, v in BROWSER_HEADERS.items()]
     headers += [(k.lower().encode(), v.encode()) for k, v in lines]
@@ -127,12 +177,12 @@ def _environ_headers(lines: Lines) -> dict[str, str]:
     return joined
 
 
-def _wsgi(api: FakePirschAPI, proxy: str, peer: str, lines: Lines) -> None:
+def _wsgi(api: FakePirschAPI, options: dict[str, Any], peer: str, lines: Lines) -> None:
     def app(environ: Any, start_response: Any) -> list[bytes]:
         start_response("200 OK", [("Content-Type", "text/html")])
         return [b"<p>hi</p>"]
 
-    middleware = WSGIMiddleware(app, **_options(api, proxy))
+    middleware = WSGIMiddleware(app, **options)
     environ = {
         "REQUEST_METHOD": "GET", "SCRIPT_NAME": "", "PATH_INFO": "/", "QUERY_STRING": "",
         "SERVER_NAME": "example.com", "SERVER_PORT": "443", "wsgi.url_scheme": "https",
@@ -148,32 +198,37 @@ def _start_response(status: str, headers: Any, exc_info: Any = None) -> Callable
     return lambda data: None
 
 
-def _flask(api: FakePirschAPI, proxy: str, peer: str, lines: Lines) -> None:
+def _flask(api: FakePirschAPI, options: dict[str, Any], peer: str, lines: Lines) -> None:
     app = Flask(__name__, static_folder=None)
-    app.config.update({f"PIRSCH_{k.upper()}": v for k, v in _options(api, proxy).items()})
+    app.config.update({f"PIRSCH_{k.upper()}": v for k, v in options.items()})
     app.add_url_rule("/", "home", lambda: "<p>hi</p>")
     Pirsch(app)
     try:
         app.test_client().get(
-            "/", headers=[*BROWSER_HEADERS.items(), *lines], environ_base={"REMOTE_ADDR": peer}
+            "/",
+            base_url=ORIGIN,
+            headers=[*BROWSER_HEADERS.items(), *lines],
+            environ_base={"REMOTE_ADDR": peer},
         )
     finally:
         app.extensions["pirsch"].tracker.close(2)
 
 
-def _django(api: FakePirschAPI, proxy: str, peer: str, lines: Lines) -> None:
-    with override_settings(PIRSCH=_options(api, proxy)):
-        Client(REMOTE_ADDR=peer).get("/page", **_environ_headers(lines))
+def _django(api: FakePirschAPI, options: dict[str, Any], peer: str, lines: Lines) -> None:
+    with override_settings(PIRSCH=options):
+        Client(REMOTE_ADDR=peer).get(
+            "/page", secure=True, HTTP_HOST="example.com", **_environ_headers(lines)
+        )
 
 
-def _options(api: FakePirschAPI, proxy: str) -> dict[str, Any]:
+def _options(api: FakePirschAPI, proxy: str, **more: Any) -> dict[str, Any]:
     return {
         "access_key": ACCESS_KEY, "base_url": api.base_url, "sync": True, "environ": {},
-        "proxy": proxy,
+        "proxy": proxy, **more,
     }  # fmt: skip
 
 
-ADAPTERS: dict[str, Callable[[FakePirschAPI, str, str, Lines], None]] = {
+ADAPTERS: dict[str, Callable[[FakePirschAPI, dict[str, Any], str, Lines], None]] = {
     "asgi": _asgi,
     "wsgi": _wsgi,
     "flask": _flask,
@@ -186,5 +241,20 @@ ADAPTERS: dict[str, Callable[[FakePirschAPI, str, str, Lines], None]] = {
 def test_deployment_headers_give_the_visitors_address_in_every_adapter(
     api: FakePirschAPI, adapter: str, proxy: str, peer: str, lines: Lines, expected: str
 ) -> None:
-    ADAPTERS[adapter](api, proxy, peer, lines)
+    ADAPTERS[adapter](api, _options(api, proxy), peer, lines)
     assert [hit["ip"] for hit in api.hits] == [expected]
+
+
+@pytest.mark.parametrize("adapter", ADAPTERS)
+@pytest.mark.parametrize(("proxy", "more", "peer", "lines", "expected"), ORIGIN_CASES)
+def test_forwarded_host_and_proto_count_only_where_the_deployment_writes_them(
+    api: FakePirschAPI,
+    adapter: str,
+    proxy: str,
+    more: dict[str, Any],
+    peer: str,
+    lines: Lines,
+    expected: str,
+) -> None:
+    ADAPTERS[adapter](api, _options(api, proxy, **more), peer, lines)
+    assert [hit["url"].rsplit("/", 1)[0] for hit in api.hits] == [expected]

@@ -12,11 +12,13 @@ from pirsch_middleware.extract import _MAX_CACHED, Extractor
 from .conftest import BROWSER_HEADERS, CHROME, request, settings
 
 EXTRACTOR = Extractor(settings())
+# Behind a reverse proxy the user says sets X-Forwarded-Host and X-Forwarded-Proto.
+PROXIED = Extractor(settings(proxy_sets_host=True, proxy_sets_proto=True))
 T = 1_700_000_000.25
 
 
-def hit(req: RequestData, **kwargs: Any) -> Hit:
-    built = EXTRACTOR.hit(req, T, **kwargs)
+def hit(req: RequestData, extractor: Extractor = EXTRACTOR, **kwargs: Any) -> Hit:
+    built = extractor.hit(req, T, **kwargs)
     assert isinstance(built, Hit), built
     return built
 
@@ -65,7 +67,21 @@ def test_page_hit_carries_every_field() -> None:
         ({"path": "/a%2Fb"}, "https://example.com/a%2Fb"),
         ({"path": ""}, "https://example.com/"),
         ({"host": "[2001:db8::1]:80"}, "https://[2001:db8::1]:80/"),
-        # Behind a trusted proxy, its view of scheme and host counts.
+        # A trusted stock reverse proxy passes the visitor's X-Forwarded-Host and -Proto on.
+        (
+            {"peer": "10.0.0.1", "x_forwarded_proto": "http", "x_forwarded_host": "evil.example"},
+            "https://example.com/",
+        ),
+    ],
+)
+def test_url(kwargs: dict[str, Any], url: str) -> None:
+    assert hit(request(**kwargs)).url == url
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "url"),
+    [
+        # From a trusted proxy that says it sets them, its view of scheme and host counts.
         (
             {
                 "peer": "10.0.0.1",
@@ -77,10 +93,35 @@ def test_page_hit_carries_every_field() -> None:
         ),
         # From anyone else it does not.
         ({"x_forwarded_proto": "http", "x_forwarded_host": "evil.example"}, "https://example.com/"),
+        # The entry the nearest proxy appended counts, whatever its case and blanks.
+        ({"peer": "10.0.0.1", "x_forwarded_proto": "https , HTTP "}, "http://example.com/"),
+        (
+            {"peer": "10.0.0.1", "x_forwarded_host": " evil.example , shop.example "},
+            "https://shop.example/",
+        ),
     ],
 )
-def test_url(kwargs: dict[str, Any], url: str) -> None:
-    assert hit(request(**kwargs)).url == url
+def test_proxy_sets_host_and_proto_believes_them_from_a_trusted_proxy(
+    kwargs: dict[str, Any], url: str
+) -> None:
+    assert hit(request(**kwargs), PROXIED).url == url
+
+
+@pytest.mark.parametrize(
+    ("options", "url"),
+    [
+        ({}, "http://example.com/"),
+        ({"proxy_sets_host": True}, "http://shop.example/"),
+        ({"proxy_sets_proto": True}, "https://example.com/"),
+    ],
+)
+def test_each_forwarded_header_counts_only_when_its_setting_is_on(
+    options: dict[str, Any], url: str
+) -> None:
+    req = request(
+        peer="10.0.0.1", scheme="http", x_forwarded_host="shop.example", x_forwarded_proto="https"
+    )
+    assert hit(req, Extractor(settings(**options))).url == url
 
 
 def test_forwarded_host_and_proto_are_the_entries_the_nearest_proxy_appended() -> None:
@@ -91,7 +132,7 @@ def test_forwarded_host_and_proto_are_the_entries_the_nearest_proxy_appended() -
         x_forwarded_host="evil.example, shop.example",
         x_forwarded_proto="http, https",
     )
-    assert hit(forged).url == "https://shop.example/"
+    assert hit(forged, PROXIED).url == "https://shop.example/"
 
 
 def test_proxy_none_believes_no_forwarded_host_or_proto() -> None:
@@ -443,15 +484,6 @@ def test_every_forwarding_header_of_the_document_is_sent_as_received() -> None:
     [
         ({"scheme": "ws"}, "http://example.com/"),  # no scheme a page is served with
         ({"scheme": ""}, "http://example.com/"),
-        # The entry the nearest (trusted) proxy appended counts, whatever its case and blanks.
-        (
-            {"peer": "10.0.0.1", "x_forwarded_proto": "https , HTTP "},
-            "http://example.com/",
-        ),
-        (
-            {"peer": "10.0.0.1", "x_forwarded_host": " evil.example , shop.example "},
-            "https://shop.example/",
-        ),
         # Characters a path may hold stay; others are escaped, lone surrogates replaced.
         ({"path": "/a b/\u00fc;x=1@y,z"}, "https://example.com/a%20b/%C3%BC;x=1@y,z"),
         ({"path": "/x\udcff"}, "https://example.com/x%3F"),

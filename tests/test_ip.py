@@ -220,3 +220,38 @@ def test_a_peer_without_an_address_is_trusted_and_a_public_one_is_not() -> None:
     assert resolver().trusts("")
     assert resolver().trusts("10.0.0.1")
     assert not resolver().trusts("203.0.113.7")
+
+
+@pytest.mark.parametrize(
+    ("proxy", "peer", "x_forwarded_for", "expected"),
+    [
+        ("none", None, None, False),
+        ("reverse_proxy", "10.0.0.1", None, True),
+        ("reverse_proxy", None, None, True),
+        ("reverse_proxy", "203.0.113.7", None, False),
+        ("fly", "203.0.113.7", None, True),
+        ("cloudflare", CF_EDGE, None, True),
+        ("cloudflare", "203.0.113.7", None, False),
+        # Our own proxy in front of Cloudflare: only when the hop it recorded is Cloudflare's.
+        ("cloudflare", "10.0.0.2", f"6.6.6.6, {CF_EDGE}", True),
+        ("cloudflare", "10.0.0.2", f"{CF_EDGE}, 203.0.113.7", False),
+        ("cloudflare", "10.0.0.2", None, False),
+        ("google_load_balancer", "2600:2d00:1:1::5", None, True),
+    ],
+)
+def test_came_through_tells_whether_the_preset_s_headers_count(
+    proxy: str, peer: str | None, x_forwarded_for: str | None, expected: bool
+) -> None:
+    assert resolver(proxy).came_through(peer, x_forwarded_for) is expected
+
+
+def test_cloud_run_adding_the_client_again_needs_three_hops() -> None:
+    # Reported in 2022 behind Google's load balancer: "<client>,<load balancer>,<client>" (README,
+    # "Google Cloud Run"): the preset then gives the load balancer; the custom setting, the client.
+    header = {"x-forwarded-for": f"6.6.6.6, {VISITOR}, 34.1.2.3, {VISITOR}"}
+    preset = resolver("google_load_balancer", proxy_only=True)
+    assert preset.resolve("169.254.1.1", header) == "34.1.2.3"
+    custom = resolver(
+        "custom", proxy_header="X-Forwarded-For", proxy_hops=3, proxy_only=True, trusted_proxies=[]
+    )
+    assert custom.resolve("169.254.1.1", header) == VISITOR

@@ -30,6 +30,9 @@ FORGED = {
     "X-Real-IP": "6.6.6.3",
     "X-Forwarded-For": "6.6.6.4",  # the leftmost entry, which the visitor controls
     "Forwarded": "for=6.6.6.5",
+    # Stock nginx passes these on as the visitor sent them.
+    "X-Forwarded-Host": "evil.example",
+    "X-Forwarded-Proto": "https",
 }
 
 CONFIG = """
@@ -52,6 +55,7 @@ http {{
             proxy_set_header Host $host;
             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
             proxy_set_header X-Forwarded-Proto $scheme;
+            {extra}
         }}
     }}
 }}
@@ -59,14 +63,15 @@ http {{
 
 
 @contextmanager
-def nginx(upstream: int, tmp_path: Path) -> Iterator[httpx.Client]:
-    """nginx proxying to ``upstream``; yields a client connecting from :data:`VISITOR`."""
+def nginx(upstream: int, tmp_path: Path, extra: str = "") -> Iterator[httpx.Client]:
+    """nginx proxying to ``upstream`` (``extra``: more directives for its ``location``); yields a
+    client connecting from :data:`VISITOR`."""
     binary = require_binary("nginx")
     tmp = tmp_path / "nginx"
     tmp.mkdir(exist_ok=True)
     port = free_port()
     user = "user root;" if os.geteuid() == 0 else ""
-    config = CONFIG.format(user=user, tmp=tmp, port=port, upstream=upstream)
+    config = CONFIG.format(user=user, tmp=tmp, port=port, upstream=upstream, extra=extra)
     (tmp / "nginx.conf").write_text(config)
     process = subprocess.Popen(
         [binary, "-p", str(tmp), "-c", str(tmp / "nginx.conf"), "-g", "daemon off;"],
@@ -112,6 +117,24 @@ def test_behind_nginx_the_visitor_address_arrives_and_forged_headers_change_noth
             assert client.get("/?forged", headers=FORGED).status_code == 200
     hits = {hit["url"].rsplit("?", 1)[1]: hit["ip"] for hit in api.hits}
     assert hits == {"plain": VISITOR, "forged": VISITOR}
+    # Neither the forged X-Forwarded-Host nor -Proto: the Host nginx passes ($host), over http.
+    assert [hit["url"].rsplit("/", 1)[0] for hit in api.hits] == ["http://127.0.0.1"] * 2
+
+
+@pytest.mark.parametrize("server", ["starlette-uvicorn", "flask-gunicorn"])
+def test_behind_nginx_that_sets_x_forwarded_host_the_url_is_the_browsers(
+    server: str, api: FakePirschAPI, tmp_path: Path
+) -> None:
+    with serve(
+        server, api, tmp_path, PIRSCH_TRUSTED_PROXIES="127.0.0.1/32", PIRSCH_PROXY_SETS_HOST="true"
+    ) as (app, _):
+        upstream = int(str(app.base_url).rsplit(":", 1)[1].rstrip("/"))
+        # $http_host: the Host the browser sent, port included ($host drops it).
+        with nginx(upstream, tmp_path, "proxy_set_header X-Forwarded-Host $http_host;") as client:
+            assert client.get("/?forged", headers=FORGED).status_code == 200
+            browser = str(client.base_url).rstrip("/")
+    assert [hit["url"] for hit in api.hits] == [f"{browser}/?forged"]
+    assert [hit["ip"] for hit in api.hits] == [VISITOR]
 
 
 @pytest.mark.parametrize("server", ["starlette-uvicorn", "flask-gunicorn"])

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 
@@ -68,6 +69,10 @@ def test_access_key_given_as_client_secret_is_taken_as_access_key() -> None:
         ({"proxy_header": "X-Real-IP"}, "proxy_header", "None unless proxy='custom'"),
         ({"proxy": "custom", "proxy_header": "X-Real-IP", "proxy_hops": 0}, "proxy_hops", "1 to"),
         ({"proxy_only": 1}, "proxy_only", "True or False"),
+        ({"proxy_sets_host": "yes"}, "proxy_sets_host", "True or False"),
+        # Nothing in front writes X-Forwarded-Host or -Proto: the setting would change nothing.
+        ({"proxy": "none", "proxy_sets_host": True}, "proxy_sets_host", "False with proxy='none'"),
+        ({"proxy": "none", "proxy_sets_proto": True}, "proxy_sets_proto", "False with"),
         ({"exclude_paths": "/admin/*"}, "exclude_paths", "a list"),
         ({"exclude_paths": ["re:("]}, "exclude_paths", "regular expression"),
         ({"before_send": 42}, "before_send", "callable"),
@@ -92,6 +97,24 @@ def test_proxy_hops_with_a_preset_is_refused_not_ignored(proxy: str) -> None:
     with pytest.raises(ConfigurationError, match=r"proxy_hops: expected 1 unless .* got 2$"):
         Settings(environ={}, proxy=proxy, proxy_hops=2)
     assert Settings(environ={}, proxy=proxy, proxy_hops=1).preset().hops >= 1
+
+
+@pytest.mark.parametrize(
+    ("options", "sets"),
+    [
+        ({}, (False, False)),
+        ({"proxy_sets_host": True}, (True, False)),
+        ({"proxy": "custom", "proxy_header": "X-Real-IP", "proxy_sets_proto": True}, (False, True)),
+        # A platform that writes a header believes it whatever the setting says.
+        ({"proxy": "azure_front_door"}, (True, True)),
+        ({"proxy": "aws_alb", "proxy_sets_host": True}, (True, True)),
+    ],
+)
+def test_preset_believes_the_host_and_scheme_headers_its_platform_or_the_user_names(
+    options: dict[str, Any], sets: tuple[bool, bool]
+) -> None:
+    preset = Settings(environ={}, **options).preset()
+    assert (preset.sets_host, preset.sets_proto) == sets
 
 
 def test_bad_value_is_shown_in_the_message() -> None:
@@ -188,6 +211,8 @@ def test_access_key_and_oauth_client_together_are_kept() -> None:
             ("HX-Request", "X-Livewire"),
         ),
         ("PIRSCH_PROXY_ONLY", "yes", "proxy_only", True),
+        ("PIRSCH_PROXY_SETS_HOST", "true", "proxy_sets_host", True),
+        ("PIRSCH_PROXY_SETS_PROTO", "1", "proxy_sets_proto", True),
         ("PIRSCH_NAVIGATIONS_ONLY", "off", "navigations_only", False),
         ("PIRSCH_TRUSTED_PROXIES", "", "trusted_proxies", ()),
     ],
