@@ -58,12 +58,15 @@ class PirschMiddleware:
     ) -> None:
         self.app = app
         self._snippet: SnippetProxy | None = None
+        built: Tracker | None = None
         try:
-            self.tracker = tracker if tracker is not None else Tracker(settings, **options)
-            self._snippet = _snippet_of(self.tracker, app)
+            self.tracker = built = tracker or Tracker(settings, **options)
+            self._snippet = _snippet_of(built, app)
         except ConfigurationError as error:
             logger.error("pirsch_middleware: not tracking: %s", error)
             self.error = error
+            if built is not None and tracker is None:
+                built.close(0)  # refused for its snippet_prefix: its sender is not needed
             self.tracker = Tracker(Settings(enabled=False, environ={}))
         chosen = self.tracker.settings
         # A should_track rule may read any header; otherwise only those the core reads are decoded.

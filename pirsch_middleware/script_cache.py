@@ -85,8 +85,8 @@ class ScriptCache:
                 "serving the last good copy" if self._script else "no copy to serve yet",
             )
             return False
+        self._write_file(body)  # first: when this worker serves it, the others can read it
         self._keep(Script.of(body))
-        self._write_file(body)
         return True
 
     def close(self) -> None:
