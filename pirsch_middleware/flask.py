@@ -15,6 +15,7 @@ from .errors import ConfigurationError
 from .settings import Settings, SettingsOptions
 from .snippet import check_routes
 from .snippet_tag import snippet_tag
+from .stats import logger
 from .tracker import Tracker
 from .wsgi import PirschMiddleware
 
@@ -72,6 +73,8 @@ class Pirsch:
         app.wsgi_app = middleware  # type: ignore[method-assign]
         app.extensions["pirsch"] = middleware
         app.before_request(_decorated_views())
+        if middleware.snippet is not None:
+            app.before_request(_late_routes(middleware))
         settings = tracker.settings
 
         def pirsch_snippet(**options: Any) -> Markup:
@@ -106,6 +109,26 @@ def _matcher(app: Flask) -> Callable[[str], object | None]:
             return None
 
     return match
+
+
+def _late_routes(middleware: PirschMiddleware) -> Callable[[], None]:
+    """A ``before_request`` hook that checks, once, the routes added after ``init_app``
+    (Flask takes none after the first request): when one answers a path of the snippet proxy,
+    the proxy is turned off, so the app's route wins, and that is logged as an error."""
+    done = False
+
+    def check_routes_added_later() -> None:
+        nonlocal done
+        if done or middleware.snippet is None:
+            return
+        done = True
+        try:
+            check_routes(middleware.snippet, _matcher(current_app), "a route of the app")
+        except ConfigurationError as error:
+            middleware.snippet = None
+            logger.error("pirsch_middleware: the snippet proxy is off: %s", error)
+
+    return check_routes_added_later
 
 
 def _decorated_views() -> Callable[[], None]:

@@ -110,6 +110,27 @@ def test_flask_route_under_the_prefix_is_refused(api: FakePirschAPI) -> None:
     assert "pirsch" not in app.extensions
 
 
+def test_flask_route_added_later_wins_and_is_logged(
+    api: FakePirschAPI, caplog: pytest.LogCaptureFixture
+) -> None:
+    from flask import Flask
+
+    from pirsch_middleware.flask import Pirsch
+
+    app = Flask("late")
+    Pirsch(app, access_key=ACCESS_KEY, base_url=api.base_url, environ={}, snippet="only")
+    app.add_url_rule("/page", "page", lambda: "<title>Page</title>")
+    app.add_url_rule("/p/pv", "mine", lambda: "mine")
+    client = app.test_client()
+    try:
+        assert client.get("/p/pv").status_code == 400  # the proxy, before the first request
+        assert client.get("/page").status_code == 200
+        assert client.get("/p/pv").get_data() == b"mine"
+    finally:
+        app.extensions["pirsch"].tracker.close(2)
+    assert "the snippet proxy is off: snippet_prefix" in caplog.text
+
+
 def test_django_route_under_the_prefix_is_improperly_configured(api: FakePirschAPI) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.django_settings")
     import django
