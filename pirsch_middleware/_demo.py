@@ -51,6 +51,21 @@ _VISITS: list[tuple[str, str, dict[str, str]]] = [
     ("GET", "/", {"X-Forwarded-For": "198.51.100.23"}),
     ("POST", "/signup", {}),
 ]
+_PAGE = "/pricing"
+# What the page's first-party snippet then asks for (see snippet.py): its script, an outbound
+# link's click event (sent by navigator.sendBeacon) and a session keep-alive, a minute later.
+_SNIPPET_VISITS: list[tuple[str, str, bytes, str]] = [
+    ("GET", "/p/pa.js", b"", "the snippet's script"),
+    (
+        "POST",
+        "/p/e",
+        b'{"url": "%(page)s", "title": "Pricing", "event_name": "Outbound Link Click", '
+        b'"event_meta": {"url": "https://pirsch.io/"}, "screen_width": 1920, '
+        b'"screen_height": 1080}',
+        "an outbound link's click",
+    ),
+    ("POST", "/p/s", b"", "a session keep-alive"),
+]
 
 
 def demo(app_name: str = "starlette") -> int:
@@ -73,6 +88,7 @@ def demo(app_name: str = "starlette") -> int:
             os.environ["PIRSCH_BASE_URL"] = api.base_url
             target = f"a local stand-in of the Pirsch API at {api.base_url}"
         print(f"pirsch-middleware {__version__}: the {app_name} example app, sending to {target}\n")
+        os.environ.setdefault("PIRSCH_SNIPPET", "hybrid")  # the snippet, first-party
         api.on_receive = show
         try:
             module = importlib.import_module(APPS[app_name])
@@ -93,6 +109,8 @@ def demo(app_name: str = "starlette") -> int:
                     note = f"not a page view ({', '.join(why)})" if why else "tracked"
                     shown = " ".join(f"{k}: {v}" for k, v in headers.items())[:30]
                     print(f"  {method:4} {path:32} {shown:32} -> {response.status_code} {note}")
+                if tracker().settings.snippet != "off":
+                    _snippet_visits(client, url)
             print("\nwaiting for the background sender ...")
             delivered = tracker().flush(10)
             stats = tracker().stats()
@@ -112,6 +130,19 @@ def demo(app_name: str = "starlette") -> int:
     if real:
         print(f"The API accepted all {stats.sent}: they are in your Pirsch dashboard.")
     return 0
+
+
+def _snippet_visits(client: httpx.Client, url: str) -> None:
+    """Ask for what the snippet of a page asks for, as a browser's script does."""
+    script = {"Accept": "*/*", "Sec-Fetch-Mode": "no-cors", "Sec-Fetch-Dest": "script"}
+    beacon = {"Content-Type": "text/plain;charset=UTF-8", **_FETCH}
+    for method, path, body, what in _SNIPPET_VISITS:
+        content = body.replace(b"%(page)s", f"{url}{_PAGE}".encode())
+        sent = script if method == "GET" else beacon
+        response = client.request(method, path, headers=sent, content=content)
+        size = f", {len(response.content)} bytes" if method == "GET" else ""
+        note = f"answered by the snippet proxy{size}"
+        print(f"  {method:4} {path:32} {what:32} -> {response.status_code} {note}")
 
 
 @contextmanager

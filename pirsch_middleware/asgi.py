@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .context import RequestContext, _current, decorators_above, is_exempt, report_error
 from .errors import ConfigurationError
 from .pageview import merge_accept_ch
 from .request import RequestData, asgi_names, asgi_path, asgi_request
 from .settings import Settings, SettingsOptions
+from .snippet import MAX_BODY, SCRIPT, SnippetProxy, check_routes
 from .stats import RateLimitedLog, logger
 from .tracker import Tracker
 
@@ -56,11 +57,16 @@ class PirschMiddleware:
         **options: Unpack[SettingsOptions],
     ) -> None:
         self.app = app
+        self._snippet: SnippetProxy | None = None
+        built: Tracker | None = None
         try:
-            self.tracker = tracker if tracker is not None else Tracker(settings, **options)
+            self.tracker = built = tracker or Tracker(settings, **options)
+            self._snippet = _snippet_of(built, app)
         except ConfigurationError as error:
             logger.error("pirsch_middleware: not tracking: %s", error)
             self.error = error
+            if built is not None and tracker is None:
+                built.close(0)  # refused for its snippet_prefix: its sender is not needed
             self.tracker = Tracker(Settings(enabled=False, environ={}))
         chosen = self.tracker.settings
         # A should_track rule may read any header; otherwise only those the core reads are decoded.
@@ -80,6 +86,8 @@ class PirschMiddleware:
                 await self._lifespan(scope, receive, send)
             else:
                 await self.app(scope, receive, send)
+            return
+        if self._snippet is not None and await _answer_snippet(self._snippet, scope, receive, send):
             return
         try:
             path = asgi_path(scope)
@@ -222,6 +230,66 @@ def _check_endpoint(context: RequestContext, endpoint: Any) -> None:
             ", ".join(sorted(map(repr, events))),
             name,
         )
+
+
+def _snippet_of(tracker: Tracker, app: Any) -> SnippetProxy | None:
+    """The snippet proxy, refused (:class:`ConfigurationError`) when a Starlette route of the
+    app (found through the ``app`` attributes of the middleware stack) answers its paths."""
+    snippet = SnippetProxy.of(tracker)
+    if snippet is None:
+        return None
+    routes: list[Any] | None = None
+    for _ in range(32):  # down the middleware stack to the router
+        routes = getattr(app, "routes", None)
+        if isinstance(routes, list) or app is None:
+            break
+        app = getattr(app, "app", None)
+    if isinstance(routes, list):
+        found = routes
+
+        def match(path: str) -> object | None:
+            for route in found:
+                regex = getattr(route, "path_regex", None)
+                if regex is not None and regex.match(path):
+                    return cast(object, route)
+            return None
+
+        check_routes(snippet, match, "a route of the app")
+    return snippet
+
+
+async def _answer_snippet(
+    snippet: SnippetProxy, scope: Scope, receive: Receive, send: Send
+) -> bool:
+    """Answer a request of the snippet (``True``), or leave it to the app (``False``)."""
+    try:
+        endpoint = snippet.endpoint(asgi_path(scope))
+        if endpoint is None:
+            return False
+        request = asgi_request(scope, None, None)  # every header: If-None-Match too
+        body = b""
+        if snippet.wants_body(endpoint, request.method):
+            chunks, size, more = [], 0, True
+            while more and size <= MAX_BODY:
+                message = await receive()
+                chunk = message.get("body", b"")
+                chunks.append(chunk)
+                size += len(chunk)
+                more = message["type"] == "http.request" and message.get("more_body", False)
+            body = b"".join(chunks)
+        if endpoint == SCRIPT and not snippet.script_ready():
+            # The very first fetch may take a moment: wait for it off the event loop.
+            answer = await asyncio.to_thread(snippet.answer, endpoint, request, body)
+        else:
+            answer = snippet.answer(endpoint, request, body)
+    except Exception:
+        report_error("the snippet proxy")
+        return False
+    headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in answer.headers]
+    headers.append((b"content-length", str(len(answer.body)).encode("latin-1")))
+    await send({"type": "http.response.start", "status": answer.status, "headers": headers})
+    await send({"type": "http.response.body", "body": answer.body})
+    return True
 
 
 def answer_lifespan(app: ASGIApp, on_shutdown: Callable[[], object]) -> ASGIApp:

@@ -23,9 +23,10 @@ __all__ = ["SKIP_REASONS", "Extractor"]
 
 #: Why a request was not sent, as counted in ``Tracker.stats()["skipped"]``: the page-view rules
 #: (:data:`~pirsch_middleware.pageview.RULES`, in the order they are judged), then ``invalid``
-#: (an event() or keep_alive() with arguments the API would refuse, logged) and ``disabled``
-#: (enabled=False; returned, not counted).
-SKIP_REASONS = (*(rule.reason for rule in RULES), "invalid", "disabled")
+#: (an event() or keep_alive() with arguments the API would refuse, logged), ``disabled``
+#: (enabled=False; returned, not counted), ``snippet`` (snippet="only": the snippet counts page
+#: views; returned, not counted) and ``hybrid`` (a page view from the snippet in hybrid mode).
+SKIP_REASONS = (*(rule.reason for rule in RULES), "invalid", "disabled", "snippet", "hybrid")
 
 _PREFETCH_HEADERS = ("x-moz", "x-purpose", "purpose", "sec-purpose", "x-sec-purpose")
 _HTML_TYPES = ("text/html", "application/xhtml+xml")

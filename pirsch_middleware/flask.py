@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app, has_app_context
+from markupsafe import Markup
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.routing import RequestRedirect
 
 from .context import exempt, outermost
 from .errors import ConfigurationError
 from .settings import Settings, SettingsOptions
+from .snippet import check_routes
+from .snippet_tag import snippet_tag
+from .stats import logger
 from .tracker import Tracker
 from .wsgi import PirschMiddleware
 
@@ -58,9 +64,24 @@ class Pirsch:
         config = {k[len(PREFIX) :].lower(): v for k, v in config.items()}
         tracker = Tracker(Settings(**{**config, **self._options, **options}))
         middleware = PirschMiddleware(app.wsgi_app, tracker=tracker)
+        if middleware.snippet is not None:
+            try:
+                check_routes(middleware.snippet, _matcher(app), "a route of the app")
+            except ConfigurationError:
+                tracker.close(0)
+                raise
         app.wsgi_app = middleware  # type: ignore[method-assign]
         app.extensions["pirsch"] = middleware
         app.before_request(_decorated_views())
+        if middleware.snippet is not None:
+            app.before_request(_late_routes(middleware))
+        settings = tracker.settings
+
+        def pirsch_snippet(**options: Any) -> Markup:
+            """The snippet's ``<script>`` tag (see :func:`snippet_tag`)."""
+            return Markup(snippet_tag(settings, **options))  # noqa: S704 (values escaped there)
+
+        app.jinja_env.globals["pirsch_snippet"] = pirsch_snippet
 
     @property
     def tracker(self) -> Tracker:
@@ -69,6 +90,45 @@ class Pirsch:
             raise RuntimeError("Pirsch.tracker needs an app context: use app.extensions['pirsch']")
         middleware: PirschMiddleware = current_app.extensions["pirsch"]
         return middleware.tracker
+
+
+def _matcher(app: Flask) -> Callable[[str], object | None]:
+    """What answers a path in the app's URL map (for :func:`check_routes`): the routes
+    registered so far."""
+    adapter = app.url_map.bind("localhost")
+
+    def match(path: str) -> object | None:
+        try:
+            endpoint: object = adapter.match(path)[0]
+            return endpoint
+        except MethodNotAllowed:  # a route of the app, for other methods
+            return path
+        except RequestRedirect as redirect:
+            return redirect.new_url
+        except NotFound:
+            return None
+
+    return match
+
+
+def _late_routes(middleware: PirschMiddleware) -> Callable[[], None]:
+    """A ``before_request`` hook that checks, once, the routes added after ``init_app``
+    (Flask takes none after the first request): when one answers a path of the snippet proxy,
+    the proxy is turned off, so the app's route wins, and that is logged as an error."""
+    done = False
+
+    def check_routes_added_later() -> None:
+        nonlocal done
+        if done or middleware.snippet is None:
+            return
+        done = True
+        try:
+            check_routes(middleware.snippet, _matcher(current_app), "a route of the app")
+        except ConfigurationError as error:
+            middleware.snippet = None
+            logger.error("pirsch_middleware: the snippet proxy is off: %s", error)
+
+    return check_routes_added_later
 
 
 def _decorated_views() -> Callable[[], None]:

@@ -167,6 +167,10 @@ def rule_text(reason: str) -> str:
     """A skip reason in words, from :data:`RULES` (with the setting that turns it off)."""
     if reason == "disabled":
         return "the enabled setting is False"
+    if reason == "snippet":
+        return "the snippet counts page views, the middleware none (setting: snippet='only')"
+    if reason == "hybrid":
+        return "the middleware counted this page: not the snippet too (setting: snippet='hybrid')"
     for rule in RULES:
         if rule.reason == reason:
             why = rule.why.replace("`", "")

@@ -74,6 +74,10 @@ DEFAULT_EXCLUDE_PATHS: tuple[str, ...] = (
 _CREDENTIALS = ("access_key", "client_id", "client_secret")
 _SECRETS = frozenset({"access_key", "client_secret"})
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+#: What ``snippet`` takes: no proxy; the snippet counts page views (the middleware none); the
+#: middleware counts page views and the snippet events and sessions.
+SNIPPET_MODES = ("off", "only", "hybrid")
+_PREFIX = re.compile(r"^(/[A-Za-z0-9._~-]+)+/?$")
 
 
 class SettingsOptions(TypedDict, total=False):
@@ -115,6 +119,11 @@ class SettingsOptions(TypedDict, total=False):
     retry_backoff_max: float
     shutdown_timeout: float
     sync: bool
+    snippet: str
+    snippet_prefix: str
+    snippet_script_url: str | None
+    snippet_cache_file: str | None
+    snippet_refresh: float
     environ: Mapping[str, str] | None
 
 
@@ -174,6 +183,12 @@ class Settings:
     retry_backoff_max: float = 30.0
     shutdown_timeout: float = 5.0
     sync: bool = False
+    # The first-party snippet proxy (snippet.py), checked by _check_snippet.
+    snippet: str = "off"
+    snippet_prefix: str = "/p/"
+    snippet_script_url: str | None = None
+    snippet_cache_file: str | None = None
+    snippet_refresh: float = 3600.0
     environ: Mapping[str, str] | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -244,6 +259,38 @@ class Settings:
         set_("proxy_hops", _integer("proxy_hops", self.proxy_hops, 1, 10))
         self.preset()
         set_("exclude_paths", _check_excludes(self.exclude_paths))
+        self._check_snippet()
+
+    def _check_snippet(self) -> None:
+        """The snippet proxy's settings: the mode, a prefix such as ``/p/`` (stored with its
+        slashes), the script's URL (``base_url`` + ``/pa.js`` by default), the cache file
+        (whose folder must exist) and the refresh interval in seconds."""
+        if self.snippet not in SNIPPET_MODES:
+            names = ", ".join(repr(mode) for mode in SNIPPET_MODES)
+            raise ConfigurationError("snippet", f"one of {names}", self.snippet)
+        prefix = self.snippet_prefix
+        if not isinstance(prefix, str) or not _PREFIX.match(prefix):
+            raise ConfigurationError(
+                "snippet_prefix", "a path such as '/p/' (letters, digits, '-', '_', '.')", prefix
+            )
+        self._set("snippet_prefix", prefix.rstrip("/") + "/")
+        url = self.snippet_script_url
+        if url is None:
+            self._set("snippet_script_url", f"{self.base_url}/pa.js")
+        elif not isinstance(url, str) or not re.match(r"^https?://[^/?#\s]+/\S*$", url):
+            raise ConfigurationError(
+                "snippet_script_url", "an http(s) URL such as 'https://api.pirsch.io/pa.js'", url
+            )
+        path = self.snippet_cache_file
+        if path is not None and (
+            not isinstance(path, str) or not os.path.isdir(os.path.dirname(os.path.abspath(path)))
+        ):
+            raise ConfigurationError(
+                "snippet_cache_file", "a file path in a folder that exists, or None", path
+            )
+        self._set(
+            "snippet_refresh", _number("snippet_refresh", self.snippet_refresh, positive=True)
+        )
 
     def _set(self, name: str, value: object) -> None:
         object.__setattr__(self, name, value)

@@ -69,6 +69,8 @@ class Tracker:
         self._created = _time.monotonic()
         self._before_send = settings.before_send
         self._enabled = settings.enabled
+        # snippet="only": the snippet counts page views, the middleware none of its own.
+        self._snippet_only = settings.snippet == "only"
         factory = None
         if settings.auth_mode != "none":
 
@@ -109,6 +111,8 @@ class Tracker:
         """:meth:`request_skip` for what the method and path alone decide (counted)."""
         if not self._enabled:
             return "disabled"
+        if self._snippet_only:
+            return "snippet"
         reason = self._extractor.route_skip(method, path)
         if reason is not None:
             self._skip(reason, "%s %s", method, path)
@@ -203,6 +207,31 @@ class Tracker:
             _NO_EXTRA,
         )
         return self._enqueue_or_skip(draft, request)
+
+    def track_snippet_page_view(
+        self,
+        request: RequestData,
+        *,
+        title: str | None = None,
+        tags: Mapping[str, object] | None = None,
+        screen_width: int | None = None,
+        screen_height: int | None = None,
+    ) -> bool:
+        """Queue the page hit the snippet reports for the page ``request`` stands for (see
+        :mod:`~pirsch_middleware.snippet`): ``exclude_paths`` and the visitor rules apply, not
+        the navigation rules (the snippet's request is a script's, not a navigation's)."""
+        checked_tags = check_tags(tags) if tags else None
+        width, height = _size("screen_width", screen_width), _size("screen_height", screen_height)
+        if not self._enabled:
+            return False
+        if self._extractor.path_excluded(request.path):
+            self._skip("excluded_path", "%s %s", request.method, request.path)
+            return False
+        if not self._visitor_ok(request):
+            return False
+        return self.queue_page_view(
+            request, title=title, tags=checked_tags, screen_width=width, screen_height=height
+        )
 
     def track_event(
         self,

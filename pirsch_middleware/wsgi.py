@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable, Iterator
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 from .context import RequestContext, _current, report_error
 from .pageview import CLIENT_HINTS, merge_accept_ch
 from .request import RequestData, environ_keys, environ_path, environ_request
 from .settings import Settings, SettingsOptions
+from .snippet import MAX_BODY, Answer, SnippetProxy
 from .tracker import Tracker
 
 if TYPE_CHECKING:
@@ -42,6 +44,8 @@ class PirschMiddleware:
     ) -> None:
         self.app = app
         self.tracker = tracker if tracker is not None else Tracker(settings, **options)
+        #: The first-party snippet proxy (``None`` with ``snippet="off"``).
+        self.snippet = SnippetProxy.of(self.tracker)
         chosen = self.tracker.settings
         # A should_track rule may read any header; otherwise only those the core reads are copied.
         keys = None if chosen.should_track else environ_keys(chosen.extra_headers())
@@ -54,6 +58,12 @@ class PirschMiddleware:
         self._from_environ = from_environ
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if self.snippet is not None:
+            answer = _answer_snippet(self.snippet, environ)
+            if answer is not None:
+                status = f"{answer.status} {HTTPStatus(answer.status).phrase}"
+                start_response(status, [*answer.headers, ("Content-Length", str(len(answer.body)))])
+                return [answer.body]
         try:
             path = environ_path(environ)
             context = RequestContext(
@@ -110,6 +120,24 @@ class PirschMiddleware:
             raise
         finally:
             _current.reset(token)
+
+
+def _answer_snippet(snippet: SnippetProxy, environ: WSGIEnvironment) -> Answer | None:
+    """The answer to a request of the snippet, or ``None`` for the app's requests."""
+    try:
+        endpoint = snippet.endpoint(environ_path(environ))
+        if endpoint is None:
+            return None
+        request = environ_request(environ, None)  # every header: If-None-Match too
+        body = b""
+        if snippet.wants_body(endpoint, request.method):
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            if length > 0:
+                body = environ["wsgi.input"].read(min(length, MAX_BODY + 1))
+        return snippet.answer(endpoint, request, body)
+    except Exception:
+        report_error("the snippet proxy")
+        return None
 
 
 def _hand_on(

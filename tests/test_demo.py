@@ -45,11 +45,16 @@ def test_demo_serves_the_example_app_and_shows_what_arrives(app: str) -> None:
     assert "not a page view (partial)" in out  # an htmx fragment
     assert "not a page view (not_navigation)" in out  # a fetch()
     received = [line.split()[3:5] for line in out.splitlines() if "Pirsch API received" in line]
-    assert len(received) == 4
-    assert sorted(kind for kind, _ in received) == ["event", "hit", "hit", "hit"]
+    assert len(received) == 6
+    kinds = ["event", "event", "hit", "hit", "hit", "session"]
+    assert sorted(kind for kind, _ in received) == kinds
     assert any(url.endswith("/pricing?utm_source=newsletter") for _, url in received)
     assert "ip=198.51.100.23" in out  # X-Forwarded-For from 127.0.0.1, a trusted proxy
-    assert "sent 4, dropped 0" in out
+    # The page's first-party snippet: its script, an outbound link's click, a keep-alive.
+    assert "/p/pa.js" in out
+    assert "Outbound Link Click" in out
+    assert out.count("answered by the snippet proxy") == 3
+    assert "sent 6, dropped 0" in out
 
 
 def test_demo_is_the_default_command_for_starlette() -> None:
@@ -73,7 +78,7 @@ def test_demo_with_a_wrong_key_in_the_shell_names_the_api_and_fails(api: FakePir
     assert done.returncode == 1
     first = done.stdout.splitlines()[0]
     assert f"sending to the Pirsch API at {api.base_url} with the credentials in your" in first
-    assert "sent 0, dropped 4" in done.stdout
+    assert "sent 0, dropped 6" in done.stdout
     assert "Not everything reached the Pirsch API: 0 accepted" in done.stdout
     assert "dashboard" not in done.stdout
     assert api.received == []

@@ -7,8 +7,9 @@ import time
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
 from typing import Any
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.core.exceptions import ImproperlyConfigured
+from django.http import HttpResponse
 
 from pirsch_middleware.context import RequestContext, _current, report_error
 from pirsch_middleware.errors import ConfigurationError
@@ -19,6 +20,7 @@ from pirsch_middleware.request import (
     environ_keys,
     environ_request,
 )
+from pirsch_middleware.snippet import MAX_BODY, SCRIPT, Answer, SnippetProxy, check_routes
 from pirsch_middleware.stats import logger
 from pirsch_middleware.title import TITLE_WINDOW
 from pirsch_middleware.tracker import Tracker
@@ -46,11 +48,15 @@ def tracker_for(value: object) -> tuple[Tracker, _Build]:
             return entry[1], entry[2]
         try:
             tracker = Tracker(pirsch_settings(value))
+            snippet = SnippetProxy.of(tracker)
+            if snippet is not None:
+                check_routes(snippet, _resolve, "the URLconf")
         except ConfigurationError as error:
             raise ImproperlyConfigured(describe(error)) from error
         chosen = tracker.settings
         # A should_track rule may read any header; otherwise only those the core reads are copied.
         build = _Build(None if chosen.should_track else environ_keys(chosen.extra_headers()))
+        build.snippet = snippet
         if len(_trackers) >= _KEEP:
             _, old, _ = _trackers.pop(next(iter(_trackers)))
             # Deliver what the old tracker holds without making this request wait.
@@ -112,6 +118,9 @@ class PirschMiddleware:
     def __call__(self, request: Any) -> Any:
         if self.async_mode:
             return self.__acall__(request)
+        snippet = _snippet_request(request)
+        if snippet is not None:
+            return _response(snippet[0].answer(*snippet[1:]))
         context = self._context(request)
         if context is None:
             return self.get_response(request)
@@ -125,6 +134,17 @@ class PirschMiddleware:
         return response
 
     async def __acall__(self, request: Any) -> Any:
+        snippet = _snippet_request(request)
+        if snippet is not None:
+            proxy, endpoint, data, body = snippet
+            if endpoint == SCRIPT and not proxy.script_ready():
+                # The very first fetch may take a moment: wait for it off the event loop.
+                answer = await sync_to_async(proxy.answer, thread_sensitive=False)(
+                    endpoint, data, body
+                )
+            else:
+                answer = proxy.answer(endpoint, data, body)
+            return _response(answer)
         context = self._context(request)
         if context is None:
             return await self.get_response(request)
@@ -147,12 +167,14 @@ class PirschMiddleware:
 
 
 class _Build:
-    """Makes the RequestData of a Django request from its META, when first needed."""
+    """Makes the RequestData of a Django request from its META, when first needed; holds the
+    tracker's snippet proxy."""
 
-    __slots__ = ("keys",)
+    __slots__ = ("keys", "snippet")
 
     def __init__(self, keys: tuple[tuple[str, str], ...] | None) -> None:
         self.keys = keys
+        self.snippet: SnippetProxy | None = None
 
     def __call__(self, request: Any) -> RequestData:
         data = environ_request(request.META, self.keys, path=request.path, scheme=request.scheme)
@@ -166,6 +188,41 @@ class _Build:
             if isinstance(query, bytes):
                 data.query = query.decode("latin-1")
         return data
+
+
+def _resolve(path: str) -> object | None:
+    """What the URLconf answers ``path`` with (for :func:`check_routes`)."""
+    from django.urls import Resolver404, resolve
+
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return None
+    return (match.route, match.url_name, match._func_path)
+
+
+def _snippet_request(request: Any) -> tuple[SnippetProxy, str, RequestData, bytes] | None:
+    """The snippet proxy, endpoint, data and body of a request of the snippet, else ``None``."""
+    try:
+        proxy = tracker_for(raw_setting())[1].snippet
+        if proxy is None:
+            return None
+        endpoint = proxy.endpoint(request.path)
+        if endpoint is None:
+            return None
+        data = _Build(None)(request)  # every header: If-None-Match too
+        body = request.read(MAX_BODY + 1) if proxy.wants_body(endpoint, data.method) else b""
+        return proxy, endpoint, data, body
+    except Exception:
+        report_error("the snippet proxy")
+        return None
+
+
+def _response(answer: Answer) -> HttpResponse:
+    response = HttpResponse(answer.body, status=answer.status)
+    for name, value in answer.headers:
+        response[name] = value
+    return response
 
 
 def _respond(context: RequestContext, response: Any) -> None:

@@ -18,6 +18,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib.resources import files
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -79,6 +80,11 @@ class FakePirschAPI:
         #: What each statistics path answers (the document's examples; change to taste).
         self.examples: dict[str, Any] = copy.deepcopy(EXAMPLES)
         self.tokens_issued = 0
+        #: What ``GET /pa.js`` answers: a stand-in for Pirsch's snippet (change it to see a
+        #: refresh), with ``script_status``; ``script_requests`` counts the requests.
+        self.script: bytes = files(__package__).joinpath("standin_pa.js").read_bytes()
+        self.script_status = 200
+        self.script_requests = 0
         self.delay = 0.0
         self.reject: Callable[[str, dict[str, Any]], str | None] | None = None
         #: Called (in the server's thread) with each record the fake API accepts.
@@ -203,6 +209,12 @@ class FakePirschAPI:
                 self._reply(status, body, headers)
 
             def do_GET(self) -> None:
+                if self.path.partition("?")[0] == "/pa.js":
+                    with api._lock:
+                        api.script_requests += 1
+                    script_type = {"Content-Type": "text/javascript; charset=utf-8"}
+                    self._reply(api.script_status, api.script, script_type)
+                    return
                 status, body, headers = api._statistics(self.path, self.headers)
                 self._reply(status, body, headers)
 
@@ -215,7 +227,8 @@ class FakePirschAPI:
                     api.requests.append((self.command, self.path, status))
                 try:
                     self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
+                    if "Content-Type" not in headers:
+                        self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(data)))
                     for name, value in headers.items():
                         self.send_header(name, value)
