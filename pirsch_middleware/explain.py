@@ -43,10 +43,19 @@ def explain(
     request: RequestData,
     status: int,
     content_type: str | None,
+    *,
+    snippet_only: bool = False,
 ) -> Verdict:
     """The verdict of the rules on ``request``, in the adapters' order: method and path, then
-    the response, then the headers, then the record (visitor address, host)."""
-    reason = "disabled" if not enabled else extractor.route_skip(request.method, request.path)
+    the response, then the headers, then the record (visitor address, host). With
+    ``snippet_only`` (setting ``snippet="only"``) the snippet counts page views, not the
+    middleware."""
+    if not enabled:
+        reason: str | None = "disabled"
+    elif snippet_only:
+        reason = "snippet"
+    else:
+        reason = extractor.route_skip(request.method, request.path)
     reason = (
         reason or extractor.response_skip(status, content_type) or extractor.header_skip(request)
     )

@@ -322,7 +322,14 @@ class Tracker:
         """Would this request, answered with ``status`` and ``content_type``, be sent as a page
         view, and if not, which rule says no? Judged by the rules the adapters use, in their
         order, without counting or sending anything (``before_send`` is not run)."""
-        return explain(self._extractor, self._enabled, request, status, content_type)
+        return explain(
+            self._extractor,
+            self._enabled,
+            request,
+            status,
+            content_type,
+            snippet_only=self._snippet_only,
+        )
 
     def _skip(self, reason: str, subject: str, *args: object) -> None:
         """Count a skip; at DEBUG level, say why (at most once a second per reason). The message

@@ -73,6 +73,13 @@ def test_explain_says_disabled(make_tracker: Any) -> None:
     assert verdict.reason == "disabled"
 
 
+def test_explain_with_snippet_only_says_the_snippet_counts_page_views(make_tracker: Any) -> None:
+    tracker: Tracker = make_tracker(snippet="only")
+    verdict = tracker.explain(request_from_url(URL, list(BROWSER_HEADERS.items())))
+    assert (verdict.tracked, verdict.reason) == (False, "snippet")
+    assert tracker.stats().skipped == {}
+
+
 def test_every_skip_logs_its_reason_at_debug_once_a_second(
     make_tracker: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
