@@ -278,32 +278,36 @@ class Sender:
                 time.sleep(min(1.0, self._interval))
 
     def _drain(self, force: bool) -> None:
-        queue = self._queue
+        # Runs for every record sent: what the loop reads is held in locals.
+        queue, delivery, complete = self._queue, self._delivery, self._complete
+        size = self._batch_size
         batch: list[Record] = []
-        while queue and (force or batch or len(queue) >= self._batch_size):
-            if self._delivery.expired():
-                self._delivery.drop(len(batch), "shutdown")
+        kind = None
+        while queue and (force or batch or len(queue) >= size):
+            if delivery.deadline is not None and delivery.expired():
+                delivery.drop(len(batch), "shutdown")
                 self._abandon()
                 return
             item = queue.popleft()
-            if isinstance(item, _Flush):
+            if type(item) is _Flush:
                 self._send(batch)
                 batch = []
-                item.ok = self._delivery.lost == item.lost
+                item.ok = delivery.lost == item.lost
                 item.done.set()
                 continue
             self._taken += 1
             if not self._taken % _YIELD_EVERY:
                 time.sleep(0)  # building records is CPU: let the app's threads have the GIL
-            if self._complete is not None:
-                item = self._complete(item)
+            if complete is not None:
+                item = complete(item)
                 if item is None:
                     continue
-            if batch and item.kind != batch[0].kind:
+            if item.kind != kind:
                 self._send(batch)
                 batch = []
+                kind = item.kind
             batch.append(item)
-            if len(batch) >= self._batch_size:
+            if len(batch) >= size:
                 self._send(batch)
                 batch = []
         self._send(batch)
