@@ -11,8 +11,8 @@ from collections.abc import Callable
 from typing import Any
 
 from .client import PirschClient
-from .delivery import REPORT_INTERVAL, Delivery, by_kind
-from .errors import PirschError
+from .delivery import REPORT_INTERVAL, Delivery
+from .inline import InlineSender
 from .lifecycle import threads_unavailable, watch_exit
 from .records import Record
 from .settings import Settings
@@ -22,11 +22,6 @@ __all__ = ["REPORT_INTERVAL", "Sender"]
 
 # How many records the worker handles between two offers of the GIL to the app's threads.
 _YIELD_EVERY = 64
-# Where no thread can run (uWSGI without threads), the request that finds records due sends at
-# most this many, at most once a second, in one try of at most a second: a request pays for
-# that rarely and briefly, and nothing waits until the process ends.
-INLINE_BATCH = 100
-INLINE_EVERY = 1.0
 
 
 class _Flush:
@@ -77,9 +72,7 @@ class Sender:
         self._thread: threading.Thread | None = None
         self._delivery = Delivery(self._settings, self._factory, self._interrupt)
         self._closed = False
-        self._inline = False  # no thread can run: the request path sends (see _send_inline)
-        self._inline_next = 0.0
-        self._held: list[Record] = []  # built, failed, to go first in inline mode
+        self._inline: InlineSender | None = None  # set where no thread can run
         self._force = False
         self._taken = 0
 
@@ -108,10 +101,10 @@ class Sender:
             return False
         queue.append(record)
         if self._thread is None:
-            if not self._inline:
+            if self._inline is None:
                 self._start()
-            if self._inline:
-                self._send_inline(force=False)
+            if self._inline is not None:
+                self._inline.send(len(queue), force=False)
                 return True
         waiting = len(queue)
         # The first record starts the worker's flush_interval clock; a full batch goes now.
@@ -128,13 +121,14 @@ class Sender:
             self._reset()
         if self._settings.sync or self._closed or (self._thread is None and not self._queue):
             return True  # nothing can be waiting: inline delivery, closed, or never used
-        if self._inline:
+        inline = self._inline
+        if inline is not None:
             deadline = None if timeout is None else time.monotonic() + timeout
-            lost = self._delivery.lost
-            while (self._queue or self._held) and (deadline is None or time.monotonic() < deadline):
-                if not self._send_inline(force=True):
+            lost, queue = self._delivery.lost, self._queue
+            while (queue or inline.held) and (deadline is None or time.monotonic() < deadline):
+                if not inline.send(len(queue), force=True):
                     time.sleep(min(0.05, self._interval))
-            return not self._queue and not self._held and self._delivery.lost == lost
+            return not queue and not inline.held and self._delivery.lost == lost
         marker = _Flush(self._delivery.lost)
         self._queue.append(marker)
         if self._thread is None:
@@ -166,10 +160,9 @@ class Sender:
             finished = not thread.is_alive()
             if not finished:  # stuck past the deadline (a before_send that hangs, say)
                 self._abandon()
-        elif self._queue or self._held:
-            held, self._held = self._held, []
-            for batch in by_kind(held):
-                delivery.deliver(batch)
+        elif self._queue or (self._inline is not None and self._inline.held):
+            if self._inline is not None:
+                self._inline.deliver_held()
             self._drain(force=True)
         if finished:
             delivery.close_client()
@@ -195,11 +188,11 @@ class Sender:
 
     def _start(self) -> None:
         with self._lock:
-            if self._thread is not None or self._inline:
+            if self._thread is not None or self._inline is not None:
                 return
             watch_exit(_at_exit)
             if threads_unavailable():
-                self._inline = True
+                self._inline = InlineSender(self._delivery, self._take, self._interval)
                 return
             thread = threading.Thread(target=self._run, name="pirsch-sender", daemon=True)
             try:
@@ -209,47 +202,17 @@ class Sender:
                 return
             self._thread = thread
 
-    def _send_inline(self, force: bool) -> bool:
-        """Send one small batch from the caller's thread, where no thread can run: when
-        ``INLINE_BATCH`` records wait or the oldest has waited ``flush_interval`` (at most once
-        per ``INLINE_EVERY`` unless ``force``), one try within ``INLINE_EVERY``. A batch that
-        fails with a network error, 5xx or 429 is held and goes first next time; ``False``
-        then (or when nothing was due)."""
-        now = time.monotonic()
+    def _take(self, limit: int) -> list[Record]:
+        """Up to ``limit`` records from the queue, built: the inline sender's next batch."""
         queue = self._queue
-        due = self._held or len(queue) >= INLINE_BATCH or now >= self._inline_next
-        if not due or (not force and now < self._inline_next):
-            return False
-        self._inline_next = now + max(self._interval, INLINE_EVERY)
-        records = self._held
-        self._held = []
-        while queue and len(records) < INLINE_BATCH:
+        records: list[Record] = []
+        while queue and len(records) < limit:
             item = queue.popleft()
             self._taken += 1
             record = item if self._complete is None else self._complete(item)
             if record is not None:
                 records.append(record)
-        delivery = self._delivery
-        batches = by_kind(records)
-        for index, batch in enumerate(batches):
-            try:
-                delivery.post(batch, INLINE_EVERY)
-            except PirschError as exc:
-                if not exc.retryable:
-                    delivery.failed(batch, exc)
-                    continue
-                delivery.retried += 1
-                if exc.maybe_received:
-                    delivery.maybe_duplicated += len(batch)
-                self._held = [record for later in batches[index:] for record in later]
-                return False
-            except Exception:
-                logger.exception("pirsch_middleware: could not send %d records", len(batch))
-                delivery.drop(len(batch), "error")
-                continue
-            delivery.sent += len(batch)
-        delivery.report()
-        return True
+        return records
 
     def _run(self) -> None:
         wake = self._wake
