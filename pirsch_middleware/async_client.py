@@ -150,7 +150,7 @@ class AsyncPirschClient(ClientBase):
     ) -> httpx.Response:
         try:
             return await self._http.request(
-                method, self._base_url + path, **_request_parts(content, params, token)
+                method, self._url(path), **_request_parts(content, params, token)
             )
         except httpx.HTTPError as exc:
             raise PirschError(f"{method} {path}: {type(exc).__name__}: {exc}") from None

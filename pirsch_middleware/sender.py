@@ -2,42 +2,26 @@
 
 from __future__ import annotations
 
-import logging
 import os
-import random
 import threading
 import time
 import weakref
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
-from .client import PirschClient, encode
-from .errors import PirschError
+from .client import PirschClient
+from .delivery import REPORT_INTERVAL, Delivery
+from .inline import InlineSender
 from .lifecycle import threads_unavailable, watch_exit
 from .records import Record
 from .settings import Settings
-from .stats import Counts, RateLimitedLog, Stats, logger
+from .stats import Stats, logger
 
-__all__ = ["Sender"]
+__all__ = ["REPORT_INTERVAL", "Sender"]
 
-# How often, at most, the log repeats that records were dropped or rejected.
-REPORT_INTERVAL = 30.0
-# A Retry-After longer than this is taken as this: an answer must not park the queue for hours.
-MAX_RETRY_AFTER = 600.0
 # How many records the worker handles between two offers of the GIL to the app's threads.
 _YIELD_EVERY = 64
-# During close(), a failed batch is tried again at least this often, and no try starts later
-# than this before the deadline (so the worker has ended, and counted, when close() returns).
-_SHUTDOWN_RETRY = 0.25
-_GRACE = 0.1
-# Where no thread can run (uWSGI without threads), the request that finds records due sends at
-# most this many, at most once a second, in one try of at most a second: a request pays for
-# that rarely and briefly, and nothing waits until the process ends.
-INLINE_BATCH = 100
-INLINE_EVERY = 1.0
-# Drops of records that never entered the queue: flush() did not wait for those.
-_NOT_QUEUED = frozenset({"queue_full", "closed"})
 
 
 class _Flush:
@@ -85,24 +69,12 @@ class Sender:
         self._wake = threading.Event()
         self._interrupt = threading.Event()
         self._lock = threading.Lock()
-        self._log = RateLimitedLog(REPORT_INTERVAL)
         self._thread: threading.Thread | None = None
-        self._client: PirschClient | None = None
+        self._delivery = Delivery(self._settings, self._factory, self._interrupt)
         self._closed = False
-        self._deadline: float | None = None
-        self._inline = False  # no thread can run: the request path sends (see _send_inline)
-        self._inline_next = 0.0
-        self._held: list[Record] = []  # built, failed, to go first in inline mode
+        self._inline: InlineSender | None = None  # set where no thread can run
         self._force = False
         self._taken = 0
-        self._sent = 0
-        self._retried = 0
-        self._maybe_duplicated = 0
-        self._lost = 0  # records dropped after they were queued (what flush() waited for)
-        self._in_flight = 0
-        self._dropped = Counts()
-        self._reported: dict[str, int] = {}
-        self._last_report = 0.0
 
     # The request path
 
@@ -121,7 +93,7 @@ class Sender:
                     record = self._complete(record)
                     if record is None:
                         return False
-                self._deliver([record])
+                self._delivery.deliver([record])
             return True
         queue = self._queue
         if len(queue) >= self._max_queue:
@@ -129,10 +101,10 @@ class Sender:
             return False
         queue.append(record)
         if self._thread is None:
-            if not self._inline:
+            if self._inline is None:
                 self._start()
-            if self._inline:
-                self._send_inline(force=False)
+            if self._inline is not None:
+                self._inline.send(len(queue), force=False)
                 return True
         waiting = len(queue)
         # The first record starts the worker's flush_interval clock; a full batch goes now.
@@ -149,14 +121,15 @@ class Sender:
             self._reset()
         if self._settings.sync or self._closed or (self._thread is None and not self._queue):
             return True  # nothing can be waiting: inline delivery, closed, or never used
-        if self._inline:
+        inline = self._inline
+        if inline is not None:
             deadline = None if timeout is None else time.monotonic() + timeout
-            lost = self._lost
-            while (self._queue or self._held) and (deadline is None or time.monotonic() < deadline):
-                if not self._send_inline(force=True):
+            lost, queue = self._delivery.lost, self._queue
+            while (queue or inline.held) and (deadline is None or time.monotonic() < deadline):
+                if not inline.send(len(queue), force=True):
                     time.sleep(min(0.05, self._interval))
-            return not self._queue and not self._held and self._lost == lost
-        marker = _Flush(self._lost)
+            return not queue and not inline.held and self._delivery.lost == lost
+        marker = _Flush(self._delivery.lost)
         self._queue.append(marker)
         if self._thread is None:
             self._start()
@@ -175,7 +148,8 @@ class Sender:
             self._reset()
         _live.discard(self)
         self._closed = True
-        self._deadline = None if timeout is None else time.monotonic() + timeout
+        delivery = self._delivery
+        delivery.close_by(None if timeout is None else time.monotonic() + timeout)
         thread = self._thread
         finished = True
         if thread is not None and thread.is_alive():
@@ -186,14 +160,13 @@ class Sender:
             finished = not thread.is_alive()
             if not finished:  # stuck past the deadline (a before_send that hangs, say)
                 self._abandon()
-        elif self._queue or self._held:
-            held, self._held = self._held, []
-            for batch in _by_kind(held):
-                self._deliver(batch)
+        elif self._queue or (self._inline is not None and self._inline.held):
+            if self._inline is not None:
+                self._inline.deliver_held()
             self._drain(force=True)
-        if self._client is not None and finished:
-            self._client.close()
-        self._report(final=True)
+        if finished:
+            delivery.close_client()
+        delivery.report(final=True)
         return finished
 
     def stats(self) -> Stats:
@@ -201,24 +174,25 @@ class Sender:
         if self._pid != os.getpid():
             self._reset()
         pending = sum(1 for item in tuple(self._queue) if not isinstance(item, _Flush))
+        delivery = self._delivery
         return Stats(
             queued=self._taken + pending,
             pending=pending,
-            sent=self._sent,
-            retried=self._retried,
-            maybe_duplicated=self._maybe_duplicated,
-            dropped=self._dropped.snapshot(),
+            sent=delivery.sent,
+            retried=delivery.retried,
+            maybe_duplicated=delivery.maybe_duplicated,
+            dropped=delivery.dropped.snapshot(),
         )
 
     # The worker
 
     def _start(self) -> None:
         with self._lock:
-            if self._thread is not None or self._inline:
+            if self._thread is not None or self._inline is not None:
                 return
             watch_exit(_at_exit)
             if threads_unavailable():
-                self._inline = True
+                self._inline = InlineSender(self._delivery, self._take, self._interval)
                 return
             thread = threading.Thread(target=self._run, name="pirsch-sender", daemon=True)
             try:
@@ -228,46 +202,17 @@ class Sender:
                 return
             self._thread = thread
 
-    def _send_inline(self, force: bool) -> bool:
-        """Send one small batch from the caller's thread, where no thread can run: when
-        ``INLINE_BATCH`` records wait or the oldest has waited ``flush_interval`` (at most once
-        per ``INLINE_EVERY`` unless ``force``), one try within ``INLINE_EVERY``. A batch that
-        fails with a network error, 5xx or 429 is held and goes first next time; ``False``
-        then (or when nothing was due)."""
-        now = time.monotonic()
+    def _take(self, limit: int) -> list[Record]:
+        """Up to ``limit`` records from the queue, built: the inline sender's next batch."""
         queue = self._queue
-        due = self._held or len(queue) >= INLINE_BATCH or now >= self._inline_next
-        if not due or (not force and now < self._inline_next):
-            return False
-        self._inline_next = now + max(self._interval, INLINE_EVERY)
-        records = self._held
-        self._held = []
-        while queue and len(records) < INLINE_BATCH:
+        records: list[Record] = []
+        while queue and len(records) < limit:
             item = queue.popleft()
             self._taken += 1
             record = item if self._complete is None else self._complete(item)
             if record is not None:
                 records.append(record)
-        batches = _by_kind(records)
-        for index, batch in enumerate(batches):
-            try:
-                self._post(batch, INLINE_EVERY)
-            except PirschError as exc:
-                if not exc.retryable:
-                    self._failed(batch, exc)
-                    continue
-                self._retried += 1
-                if exc.maybe_received:
-                    self._maybe_duplicated += len(batch)
-                self._held = [record for later in batches[index:] for record in later]
-                return False
-            except Exception:
-                logger.exception("pirsch_middleware: could not send %d records", len(batch))
-                self._drop(batch, "error")
-                continue
-            self._sent += len(batch)
-        self._report()
-        return True
+        return records
 
     def _run(self) -> None:
         wake = self._wake
@@ -288,7 +233,7 @@ class Sender:
                 force = self._force or len(self._queue) < self._batch_size
                 self._force = False
                 self._drain(force)
-                self._report()
+                self._delivery.report()
                 if self._closed and not self._queue:
                     return
             except Exception:  # a bug here must not end delivery for the process
@@ -296,98 +241,49 @@ class Sender:
                 time.sleep(min(1.0, self._interval))
 
     def _drain(self, force: bool) -> None:
-        queue = self._queue
+        # Runs for every record sent: what the loop reads is held in locals.
+        queue, delivery, complete = self._queue, self._delivery, self._complete
+        size = self._batch_size
         batch: list[Record] = []
-        while queue and (force or batch or len(queue) >= self._batch_size):
-            if self._expired():
-                self._drop(batch, "shutdown")
+        kind = None
+        while queue and (force or batch or len(queue) >= size):
+            if delivery.deadline is not None and delivery.expired():
+                delivery.drop(len(batch), "shutdown")
                 self._abandon()
                 return
             item = queue.popleft()
-            if isinstance(item, _Flush):
+            if type(item) is _Flush:
                 self._send(batch)
                 batch = []
-                item.ok = self._lost == item.lost
+                item.ok = delivery.lost == item.lost
                 item.done.set()
                 continue
             self._taken += 1
             if not self._taken % _YIELD_EVERY:
                 time.sleep(0)  # building records is CPU: let the app's threads have the GIL
-            if self._complete is not None:
-                item = self._complete(item)
+            if complete is not None:
+                item = complete(item)
                 if item is None:
                     continue
-            if batch and item.kind != batch[0].kind:
+            if item.kind != kind:
                 self._send(batch)
                 batch = []
+                kind = item.kind
             batch.append(item)
-            if len(batch) >= self._batch_size:
+            if len(batch) >= size:
                 self._send(batch)
                 batch = []
         self._send(batch)
 
     def _send(self, batch: list[Record]) -> None:
         if batch:
-            self._deliver(batch)
-
-    def _deliver(self, batch: Sequence[Record]) -> None:
-        """Deliver one batch of one kind, retrying until it is sent, rejected, or out of time.
-
-        While closing, the batch is tried again (whatever ``max_retries`` says) until shortly
-        before the deadline: the server gives us that time, and nothing newer may go first.
-        """
-        attempt = 0
-        self._in_flight = len(batch)
-        try:
-            while True:
-                left = self._time_left()
-                if left is not None and left <= 0:
-                    self._drop(batch, "shutdown")
-                    return
-                try:
-                    self._post(batch, left)
-                except PirschError as exc:
-                    if not self._in_flight:
-                        return  # close() gave up on this batch and counted it
-                    closing = self._deadline is not None
-                    if exc.retryable and (closing or attempt < self._settings.max_retries):
-                        attempt += 1
-                        delay = self._delay(attempt, exc.retry_after)
-                        left = self._time_left()
-                        if left is not None:
-                            delay = max(0.0, min(delay, _SHUTDOWN_RETRY, left))
-                        self._retried += 1
-                        if exc.maybe_received:  # no answer: the API may have stored it already
-                            self._maybe_duplicated += len(batch)
-                        self._pause(delay)
-                        continue
-                    self._failed(batch, exc)
-                    return
-                except Exception:
-                    logger.exception("pirsch_middleware: could not send %d records", len(batch))
-                    self._drop(batch, "error")
-                    return
-                if self._in_flight:  # else close() gave up on it and counted it as dropped
-                    self._sent += len(batch)
-                return
-        finally:
-            self._in_flight = 0
-
-    def _time_left(self) -> float | None:
-        """Seconds in which a try may still start and end while closing; ``None`` otherwise."""
-        if self._deadline is None:
-            return None
-        return self._deadline - _GRACE - time.monotonic()
-
-    def _expired(self) -> bool:
-        left = self._time_left()
-        return left is not None and left <= 0
+            self._delivery.deliver(batch)
 
     def _abandon(self) -> None:
         """At the deadline: count what is in flight and queued as dropped (``shutdown``), and
         release whoever waits in flush()."""
-        left = self._in_flight
-        self._in_flight = 0
+        left = self._delivery.in_flight
+        self._delivery.in_flight = 0
         queue = self._queue
         while queue:
             try:
@@ -398,95 +294,11 @@ class Sender:
                 item.done.set()  # ok stays False
             else:
                 left += 1
-        if left:
-            self._drop((), "shutdown", left)
-
-    def _failed(self, batch: Sequence[Record], exc: PirschError) -> None:
-        kind = batch[0].kind
-        if exc.retryable:
-            self._log.warning("gave-up", "pirsch_middleware: gave up sending %ss: %s", kind, exc)
-            self._drop(batch, "retries_exhausted")
-        elif exc.status in (401, 403):
-            self._log.warning("auth", "pirsch_middleware: the API refused the credentials: %s", exc)
-            self._drop(batch, "unauthorized")
-        elif len(batch) > 1:
-            # Find the bad records by halves; the good ones still go out, in order.
-            middle = len(batch) // 2
-            self._deliver(batch[:middle])
-            self._deliver(batch[middle:])
-        else:
-            self._log.warning("rejected", "pirsch_middleware: the API rejected a %s: %s", kind, exc)
-            self._drop(batch, "rejected")
-
-    def _post(self, batch: Sequence[Record], timeout: float | None) -> None:
-        if self._factory is None:
-            if not logger.isEnabledFor(logging.INFO):
-                return  # nobody reads it: skip the JSON
-            for record in batch:
-                logger.info(
-                    "pirsch_middleware: would send %s %s",
-                    record.kind,
-                    encode(record.payload()).decode(),
-                )
-            return
-        if self._client is None:
-            self._client = self._factory()
-        if timeout is None:
-            self._client.send_batch(batch)
-        else:
-            self._client.send_batch(batch, timeout=min(self._settings.timeout, timeout))
-
-    def _delay(self, attempt: int, retry_after: float | None) -> float:
-        if retry_after is not None:
-            return min(retry_after, MAX_RETRY_AFTER)
-        ceiling = min(
-            self._settings.retry_backoff_max, self._settings.retry_backoff * 2.0 ** (attempt - 1)
-        )
-        return ceiling * random.uniform(0.5, 1.0)
-
-    def _pause(self, seconds: float) -> None:
-        if self._deadline is None:
-            self._interrupt.wait(seconds)  # close() cuts a long backoff short
-        else:
-            time.sleep(seconds)
-
-    def _drop(self, batch: Sequence[Record], reason: str, n: int | None = None) -> None:
-        count = len(batch) if n is None else n
-        if count:
-            self.count_drop(reason, count)
+        self._delivery.drop(left, "shutdown")
 
     def count_drop(self, reason: str, n: int = 1) -> None:
         """Count dropped records (by reason)."""
-        self._dropped.add(reason, n)
-        if reason not in _NOT_QUEUED:
-            self._lost += n
-
-    def _report(self, final: bool = False) -> None:
-        now = time.monotonic()
-        if not final and now - self._last_report < REPORT_INTERVAL:
-            return
-        counts = self._dropped.snapshot()
-        new = {
-            k: v - self._reported.get(k, 0)
-            for k, v in counts.items()
-            if v > self._reported.get(k, 0)
-        }
-        if new:
-            detail = ", ".join(f"{reason}: {n}" for reason, n in sorted(new.items()))
-            logger.warning("pirsch_middleware: dropped %d records (%s)", sum(new.values()), detail)
-            self._reported = counts
-            self._last_report = now
-
-
-def _by_kind(records: list[Record]) -> list[list[Record]]:
-    """Runs of one kind, in order (each batch endpoint takes one kind)."""
-    batches: list[list[Record]] = []
-    for record in records:
-        if batches and batches[-1][0].kind == record.kind:
-            batches[-1].append(record)
-        else:
-            batches.append([record])
-    return batches
+        self._delivery.drop(n, reason)
 
 
 _live: weakref.WeakSet[Sender] = weakref.WeakSet()

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -89,6 +90,29 @@ def test_batch_json_writes_what_payload_says() -> None:
         Session(ip="1.2.3.4", user_agent="UA", time=0.0, sec_ch_ua_mobile="?0"),
     ]
     assert json.loads(batch_json(records)) == [record.payload() for record in records]
+
+
+@pytest.mark.parametrize("cls", [Session, Hit, Event])
+def test_payload_holds_every_field_set_and_leaves_out_only_none_and_false(
+    cls: type[Hit | Session],
+) -> None:
+    names = [field.name for field in dataclasses.fields(cls)]
+    full: dict[str, Any] = {name: f"value of {name}" for name in names} | {"time": 0.5}
+    assert cls(**full).payload() == full | {"time": "1970-01-01T00:00:00.500Z"}
+    required: dict[str, Any] = {
+        "ip": "1.2.3.4",
+        "user_agent": "UA",
+        "time": 0.0,
+        "url": "u",
+        "event_name": "e",
+    }
+    required = {name: value for name, value in required.items() if name in names}
+    blank: dict[str, Any] = {name: None for name in names if name not in required}
+    blank |= {"disable_bot_filter": False} | ({"non_interactive": False} if cls is Event else {})
+    written = {**required, "time": "1970-01-01T00:00:00.000Z"}
+    assert cls(**required, **blank).payload() == written
+    falsy_values: dict[str, Any] = {"sec_ch_ua": "", "disable_bot_filter": 0}
+    assert cls(**required, **falsy_values).payload() == written | falsy_values
 
 
 def test_batch_json_replaces_text_that_is_not_unicode() -> None:
