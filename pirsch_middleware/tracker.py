@@ -12,12 +12,12 @@ import httpx
 
 from ._sink import active_sink, skip_listeners
 from .address import AddressCheck
-from .client import PirschClient
 from .explain import Verdict, explain
 from .extract import _NO_EXTRA, Draft, Extractor
+from .fanout import make_sender
 from .records import Event, Hit, Record, check_meta, check_tags
 from .request import RequestData
-from .sender import REPORT_INTERVAL, Sender
+from .sender import REPORT_INTERVAL
 from .settings import Settings, SettingsOptions
 from .stats import Counts, RateLimitedLog, Stats, logger
 
@@ -69,13 +69,7 @@ class Tracker:
         self._created = _time.monotonic()
         self._before_send = settings.before_send
         self._enabled = settings.enabled
-        factory = None
-        if settings.auth_mode != "none":
-
-            def factory() -> PirschClient:
-                return PirschClient(settings=settings, transport=transport)
-
-        elif settings.enabled:
+        if settings.enabled and settings.auth_mode == "none" and not settings.destinations:
             logger.warning(
                 "pirsch_middleware: no Pirsch credentials (PIRSCH_ACCESS_KEY, or PIRSCH_CLIENT_ID "
                 "and PIRSCH_CLIENT_SECRET): hits are not sent but logged at INFO level on the "
@@ -89,7 +83,7 @@ class Tracker:
                 variable,
                 meant,
             )
-        self._sender = Sender(settings, factory, self._complete)
+        self._sender = make_sender(settings, transport, self._complete)
         _TRACKERS.add(self)
 
     def __repr__(self) -> str:
@@ -285,6 +279,7 @@ class Tracker:
             dropped=sender.dropped,
             skipped=self._skipped.snapshot(),
             address_warnings=self._address_check.snapshot(),
+            destinations=sender.destinations,
         )
 
     def explain(

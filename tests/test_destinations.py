@@ -1,0 +1,232 @@
+"""Several dashboards (the ``destinations`` setting): each record to each, none held back."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from pirsch_middleware import ConfigurationError, Destination, Settings, Tracker
+from pirsch_middleware.sender import Sender
+from pirsch_middleware.testing import FakePirschAPI, Reply
+
+from .conftest import ACCESS_KEY, CLIENT_ID, CLIENT_SECRET, request, settings
+
+ROLLUP_KEY = "pa_" + "r" * 45
+OTHER_KEY = "pa_" + "o" * 45
+
+
+@pytest.fixture
+def rollup() -> Iterator[FakePirschAPI]:
+    """A second Pirsch API: the rollup dashboard's."""
+    with FakePirschAPI(access_keys=(ROLLUP_KEY, OTHER_KEY)) as fake:
+        yield fake
+
+
+def two(rollup: FakePirschAPI, **options: Any) -> dict[str, Any]:
+    """Options sending to ``rollup`` too, besides the main dashboard (``make_tracker(api)``)."""
+    to_rollup = {"name": "rollup", "access_key": ROLLUP_KEY, "base_url": rollup.base_url}
+    return {"destinations": [to_rollup], **options}
+
+
+def urls(api: FakePirschAPI) -> list[str]:
+    return [received.body["url"].removeprefix("https://example.com") for received in api.received]
+
+
+def test_one_failing_dashboard_holds_back_none_and_catches_up_in_order(
+    api: FakePirschAPI, rollup: FakePirschAPI, make_tracker: Any
+) -> None:
+    tracker: Tracker = make_tracker(
+        api,
+        **two(
+            rollup,
+            flush_interval=0.05,
+            retry_backoff=0.2,  # 0.1 to 0.2 s between tries: the 503s below last over 0.8 s
+            retry_backoff_max=0.2,
+            max_retries=1_000,
+        ),
+    )
+    sent: list[str] = []
+
+    def visit(path: str) -> None:
+        assert tracker.track_page_view(request(path))
+        sent.append(path)
+        # On time: within a few flush intervals, whatever the rollup's API does meanwhile.
+        api.wait_for(len(sent), timeout=2.0)
+
+    rollup.fail_next(*[Reply(503)] * 8)  # 5xx for a while ...
+    for n in range(3):
+        visit(f"/answered-503/{n}")
+        time.sleep(0.1)
+    with rollup.down():  # ... then no connection, for longer than the 2 s above ...
+        for n in range(6):
+            visit(f"/refused/{n}")
+            time.sleep(0.5)
+        assert rollup.received == []
+    # ... then back: it gets everything it missed, in order, once.
+    assert tracker.flush(10)
+    assert urls(api) == sent
+    assert urls(rollup) == sent
+    stats = tracker.stats()
+    assert stats.destinations["main"].retried == 0
+    assert stats.destinations["rollup"].retried > 0
+    assert stats.destinations["rollup"].sent == len(sent)
+    assert stats.sent == 2 * len(sent)
+    assert stats.dropped == {}
+
+
+def test_close_with_dashboards_that_never_answer_shares_one_deadline(
+    api: FakePirschAPI, rollup: FakePirschAPI, make_tracker: Any
+) -> None:
+    with FakePirschAPI() as stalled:
+        api.delay = stalled.delay = 30.0  # the main dashboard's and another never answer
+        tracker: Tracker = make_tracker(
+            api,
+            flush_interval=1.0,  # the records still wait in every queue when close() comes
+            destinations=[
+                {"name": "stalled", "access_key": OTHER_KEY, "base_url": stalled.base_url},
+                {"name": "rollup", "access_key": ROLLUP_KEY, "base_url": rollup.base_url},
+            ],
+        )
+        for n in range(3):
+            assert tracker.track_page_view(request(f"/{n}"))
+        start = time.monotonic()
+        tracker.close(2.0)
+        took = time.monotonic() - start
+    # One deadline for all (not 2 s each); the rollup, last in the list, delivered meanwhile.
+    assert took < 3.0
+    assert urls(rollup) == ["/0", "/1", "/2"]
+    each = tracker.stats().destinations
+    assert each["main"].dropped == {"shutdown": 3}
+    assert each["stalled"].dropped == {"shutdown": 3}
+    assert each["rollup"].dropped == {}
+    assert each["rollup"].sent == 3
+
+
+def test_each_record_is_built_once_for_all_dashboards(
+    api: FakePirschAPI, rollup: FakePirschAPI, make_tracker: Any
+) -> None:
+    seen: list[str] = []
+
+    def before_send(record: Any) -> Any:
+        seen.append(record.url)
+        return None if record.url.endswith("/private") else record
+
+    tracker = make_tracker(api, **two(rollup, before_send=before_send))
+    for path in ("/a", "/private", "/b"):
+        assert tracker.track_page_view(request(path))
+    assert tracker.flush(5)
+    assert sorted(seen) == sorted(f"https://example.com{p}" for p in ("/a", "/private", "/b"))
+    assert urls(api) == urls(rollup) == ["/a", "/b"]
+    assert tracker.stats().skipped == {"before_send": 1}
+
+
+def test_sync_mode_sends_to_every_dashboard_before_returning(
+    api: FakePirschAPI, rollup: FakePirschAPI, make_tracker: Any
+) -> None:
+    tracker = make_tracker(api, **two(rollup, sync=True))
+    assert tracker.track_event(request("/signup"), "Signup")
+    assert [r.body["event_name"] for r in api.received + rollup.received] == ["Signup", "Signup"]
+    assert rollup.received[0].token == ROLLUP_KEY
+    assert api.received[0].token == ACCESS_KEY
+
+
+def test_destinations_alone_send_there_without_the_no_credentials_warning(
+    rollup: FakePirschAPI, make_tracker: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, "pirsch_middleware")
+    tracker = make_tracker(destinations=[f"{ROLLUP_KEY}"], base_url=rollup.base_url)
+    assert tracker.track_page_view(request("/only-there"))
+    assert tracker.flush(5)
+    assert urls(rollup) == ["/only-there"]
+    assert "no Pirsch credentials" not in caplog.text
+
+
+def test_one_dashboard_is_one_sender_as_before(api: FakePirschAPI, make_tracker: Any) -> None:
+    tracker = make_tracker(api)
+    assert type(tracker._sender) is Sender
+    assert tracker.settings.dashboards() == [("main", tracker.settings)]
+    assert tracker.track_page_view(request("/"))
+    assert tracker.flush(5)
+    assert tracker.stats().destinations == {}
+
+
+def test_logs_name_the_dashboard_and_never_its_key(
+    api: FakePirschAPI, rollup: FakePirschAPI, make_tracker: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, "pirsch_middleware")
+    rollup.fail_next(Reply(401, {"validation": {}, "error": ["unauthorized"]}))
+    tracker = make_tracker(api, **two(rollup))
+    assert tracker.track_page_view(request("/"))
+    assert not tracker.flush(5)
+    assert tracker.close(2)
+    refused = [r.getMessage() for r in caplog.records if "refused the credentials" in r.message]
+    assert refused
+    assert refused[0].startswith("pirsch_middleware (rollup): ")
+    assert "pirsch_middleware (rollup): dropped 1 records (unauthorized: 1)" in caplog.text
+    assert tracker.stats().destinations["main"].sent == 1
+    for text in (caplog.text, repr(tracker.settings), repr(tracker), str(tracker.stats())):
+        assert ROLLUP_KEY not in text
+        assert ACCESS_KEY not in text
+
+
+def test_environment_variable_lists_named_and_unnamed_dashboards() -> None:
+    environ = {
+        "PIRSCH_ACCESS_KEY": ACCESS_KEY,
+        "PIRSCH_DESTINATIONS": f" rollup={ROLLUP_KEY}, {CLIENT_ID}:{CLIENT_SECRET} ",
+    }
+    read = Settings(environ=environ)
+    assert read.destinations == (
+        Destination(name="rollup", access_key=ROLLUP_KEY),
+        Destination(client_id=CLIENT_ID, client_secret=CLIENT_SECRET),
+    )
+    dashboards = read.dashboards()
+    assert [name for name, _ in dashboards] == ["main", "rollup", "destinations[1]"]
+    assert [s.auth_mode for _, s in dashboards] == ["access_key", "access_key", "oauth"]
+    assert dashboards[2][1].client_secret == CLIENT_SECRET
+    assert CLIENT_SECRET not in repr(read)
+    assert ROLLUP_KEY not in repr(read)
+
+
+def test_environment_variable_error_names_the_variable_not_the_key() -> None:
+    environ = {"PIRSCH_DESTINATIONS": "rollup=xx_secret_value_1234"}
+    with pytest.raises(ConfigurationError) as caught:
+        Settings(environ=environ)
+    assert str(caught.value) == (
+        "PIRSCH_DESTINATIONS: expected item 0 (rollup) to have access_key as a key starting "
+        "with 'pa_', got a hidden value of 20 characters"
+    )
+    assert caught.value.value is None
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ({"access_key": ROLLUP_KEY}, "destinations: expected a list of dashboards"),
+        ([42], "destinations: expected item 0 to be a string, a dict or a Destination"),
+        ([{"acess_key": ROLLUP_KEY}], "(did you mean 'access_key'?), got 'acess_key'"),
+        ([{"name": "x"}], "expected item 0 to have an access_key, or a client_id and"),
+        (["sk_secret_value_1234"], "expected item 0 (destinations[0]) to have access_key as"),
+        ([{"client_id": CLIENT_ID}], "to have client_secret as a value when the other OAuth"),
+        ([{"access_key": ROLLUP_KEY, "name": "a b"}], "name of letters, digits, '_', '.' and"),
+        ([f"x={ROLLUP_KEY}", f"x={OTHER_KEY}"], "item 1 to have a name no other dashboard has"),
+        ([f"main={ROLLUP_KEY}"], "item 0 to have a name no other dashboard has, got 'main'"),
+        ([ACCESS_KEY], "item 0 (destinations[0]) to name another dashboard than main"),
+        ([ROLLUP_KEY, f"r={ROLLUP_KEY}"], "item 1 (r) to name another dashboard than destinat"),
+        ([{"access_key": ROLLUP_KEY, "base_url": "ftp://x"}], "to have base_url as an http(s)"),
+    ],
+)
+def test_bad_destinations_raise_at_start_up_without_showing_a_secret(
+    value: object, message: str
+) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        settings(access_key=ACCESS_KEY, destinations=value)
+    text = str(caught.value)
+    assert text.startswith("destinations: expected ")
+    assert message in text
+    for secret in (ROLLUP_KEY, OTHER_KEY, ACCESS_KEY, CLIENT_SECRET, "sk_secret_value_1234"):
+        assert secret not in text
+        assert secret not in repr(caught.value.value)
