@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from pirsch_middleware import ConfigurationError, Destination, Settings, Tracker
+from pirsch_middleware import ConfigurationError, Destination, Settings, Tracker, trackers
 from pirsch_middleware.sender import Sender
 from pirsch_middleware.testing import FakePirschAPI, Reply
 
-from .conftest import ACCESS_KEY, CLIENT_ID, CLIENT_SECRET, request, settings
+from .conftest import ACCESS_KEY, BROWSER_HEADERS, CLIENT_ID, CLIENT_SECRET, request, settings
 
 ROLLUP_KEY = "pa_" + "r" * 45
 OTHER_KEY = "pa_" + "o" * 45
@@ -85,7 +85,7 @@ def test_close_with_dashboards_that_never_answer_shares_one_deadline(
         api.delay = stalled.delay = 30.0  # the main dashboard's and another never answer
         tracker: Tracker = make_tracker(
             api,
-            flush_interval=1.0,  # the records still wait in every queue when close() comes
+            flush_interval=10.0,  # the records still wait in every queue when close() comes
             destinations=[
                 {"name": "stalled", "access_key": OTHER_KEY, "base_url": stalled.base_url},
                 {"name": "rollup", "access_key": ROLLUP_KEY, "base_url": rollup.base_url},
@@ -230,3 +230,95 @@ def test_bad_destinations_raise_at_start_up_without_showing_a_secret(
     for secret in (ROLLUP_KEY, OTHER_KEY, ACCESS_KEY, CLIENT_SECRET, "sk_secret_value_1234"):
         assert secret not in text
         assert secret not in repr(caught.value.value)
+
+
+@pytest.fixture
+def close_trackers() -> Iterator[None]:
+    """Closes the trackers the adapters build in the test (and their connections)."""
+    before = set(trackers())
+    yield
+    for made in trackers():
+        if made not in before:
+            made.close(2)
+
+
+def adapter_options(api: FakePirschAPI, rollup: FakePirschAPI) -> dict[str, Any]:
+    """The options a user gives an adapter for two dashboards (delivered inline, for the test)."""
+    return {
+        "access_key": ACCESS_KEY,
+        "base_url": api.base_url,
+        "sync": True,
+        "environ": {},
+        **two(rollup),
+    }
+
+
+@pytest.mark.usefixtures("close_trackers")
+def test_asgi_middleware_sends_page_views_and_events_to_both(
+    api: FakePirschAPI, rollup: FakePirschAPI
+) -> None:
+    from starlette.applications import Starlette
+    from starlette.middleware import Middleware
+    from starlette.requests import Request
+    from starlette.responses import HTMLResponse
+    from starlette.routing import Route
+    from starlette.testclient import TestClient
+
+    from pirsch_middleware import event
+    from pirsch_middleware.asgi import PirschMiddleware
+
+    async def page(request: Request) -> HTMLResponse:
+        event("Viewed", meta={"plan": "pro"})
+        return HTMLResponse("<title>Two dashboards</title>")
+
+    middleware = [Middleware(PirschMiddleware, **adapter_options(api, rollup))]
+    app = Starlette(routes=[Route("/", page)], middleware=middleware)
+    with TestClient(app, client=("203.0.113.7", 5000)) as client:
+        assert client.get("/", headers=BROWSER_HEADERS).status_code == 200
+    for fake in (api, rollup):
+        assert [(r.kind, r.body.get("title")) for r in fake.received] == [
+            ("hit", "Two dashboards"),
+            ("event", None),
+        ]
+        assert fake.events[0]["event_meta"] == {"plan": "pro"}
+        assert fake.hits[0]["ip"] == "203.0.113.7"
+
+
+@pytest.mark.usefixtures("close_trackers")
+def test_wsgi_middleware_sends_page_views_to_both(
+    api: FakePirschAPI, rollup: FakePirschAPI
+) -> None:
+    from flask import Flask
+
+    from pirsch_middleware.wsgi import PirschMiddleware
+
+    app = Flask(__name__)
+
+    @app.get("/")
+    def home() -> str:
+        return "<title>Flask, twice</title>"
+
+    app.wsgi_app = PirschMiddleware(app.wsgi_app, **adapter_options(api, rollup))  # type: ignore[method-assign]
+    response = app.test_client().get(
+        "/", headers=BROWSER_HEADERS, environ_base={"REMOTE_ADDR": "203.0.113.7"}
+    )
+    assert response.status_code == 200
+    assert [h["title"] for h in api.hits] == [h["title"] for h in rollup.hits] == ["Flask, twice"]
+    assert [r.token for r in rollup.received] == [ROLLUP_KEY]
+
+
+@pytest.mark.usefixtures("close_trackers")
+def test_django_settings_take_destinations(api: FakePirschAPI, rollup: FakePirschAPI) -> None:
+    import os
+
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.django_settings")
+    django.setup()
+    from django.test import Client, override_settings
+
+    headers = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in BROWSER_HEADERS.items()}
+    with override_settings(PIRSCH=adapter_options(api, rollup)):
+        assert Client(REMOTE_ADDR="203.0.113.7").get("/page", **headers).status_code == 200
+    assert [h["url"] for h in api.hits] == [h["url"] for h in rollup.hits]
+    assert [h["url"] for h in rollup.hits] == ["http://testserver/page"]
