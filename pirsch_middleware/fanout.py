@@ -40,17 +40,6 @@ def _factory(settings: Settings, transport: httpx.BaseTransport | None) -> Calla
     return factory
 
 
-class _Shared:
-    """One queued item, in every dashboard's queue: built into its record once, by whichever
-    sender reaches it first, so ``before_send`` runs and skips are counted once per record."""
-
-    __slots__ = ("built", "item")
-
-    def __init__(self, item: Any) -> None:
-        self.item = item
-        self.built = False
-
-
 # The dashboard the current thread works for: a sender's thread, or a caller inside one of
 # the calls below. Log lines made there name it (see _NameDashboard).
 _where = threading.local()
@@ -90,30 +79,37 @@ class Fanout:
             (name, Sender(settings, _factory(settings, transport), self._builder(name)))
             for name, settings in dashboards
         ]
+        self._puts = [sender.put for _, sender in self._senders]
+        # Only where a sender sends from the caller's thread does a put need the name set.
+        self._sync = any(settings.sync for _, settings in dashboards)
         logger.addFilter(_FILTER)  # once: a filter already there is not added again
 
-    def _builder(self, name: str) -> Callable[[_Shared], Record | None]:
-        def build(shared: _Shared) -> Record | None:
-            _where.name = name  # in a sender's thread, for the rest of its life
+    def _builder(self, name: str) -> Callable[[list[Any]], Record | None]:
+        # Every queue holds the same one-item list: [item] until one sender builds it, then
+        # [item, record]; so the record is built (and before_send run, and skips counted) once.
+        # A list, not an object of our own: it is the cheapest thing to make per record.
+        def build(shared: list[Any]) -> Record | None:
+            if threading.current_thread() is not threading.main_thread():
+                # A sender's thread, for the rest of its life. (The main thread builds only
+                # where no thread can run: its lines name no dashboard rather than a wrong one.)
+                _where.name = name
             with self._lock:
-                if not shared.built:
-                    shared.item = self._complete(shared.item)
-                    shared.built = True
-                return shared.item  # type: ignore[no-any-return]
+                if len(shared) == 1:
+                    shared.append(self._complete(shared[0]))
+                return shared[1]  # type: ignore[no-any-return]
 
         return build
 
     def put(self, item: Any) -> bool:
         """Queue an item to every dashboard; ``False`` when every queue dropped it."""
-        shared = _Shared(item)
-        before = getattr(_where, "name", None)
+        shared = [item]
         queued = False
-        try:
+        if self._sync:
             for name, sender in self._senders:
-                _where.name = name  # the sender may send from this thread (sync mode)
-                queued = sender.put(shared) or queued
-        finally:
-            _where.name = before
+                queued = self._call(name, sender.put, shared) or queued
+            return queued
+        for put in self._puts:
+            queued = put(shared) or queued
         return queued
 
     def flush(self, timeout: float | None = None) -> bool:
@@ -176,10 +172,11 @@ class Fanout:
             sender.count_drop(reason, n)
 
     @staticmethod
-    def _call(name: str, method: Callable[[float | None], bool], timeout: float | None) -> bool:
+    def _call(name: str, method: Callable[[Any], bool], argument: Any) -> bool:
+        """``method(argument)`` with the log lines it makes in this thread naming ``name``."""
         before = getattr(_where, "name", None)
         _where.name = name
         try:
-            return method(timeout)
+            return method(argument)
         finally:
             _where.name = before
