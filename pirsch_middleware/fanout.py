@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -75,6 +76,7 @@ class Fanout:
     ) -> None:
         self._complete = complete
         self._lock = threading.Lock()
+        self._pid = os.getpid()
         self._senders = [
             (name, Sender(settings, _factory(settings, transport), self._builder(name)))
             for name, settings in dashboards
@@ -93,6 +95,10 @@ class Fanout:
                 # A sender's thread, for the rest of its life. (The main thread builds only
                 # where no thread can run: its lines name no dashboard rather than a wrong one.)
                 _where.name = name
+            if self._pid != os.getpid():
+                # A forked child: the parent's lock may have been held by a thread the child
+                # does not have. (Each sender starts afresh in the child itself.)
+                self._lock, self._pid = threading.Lock(), os.getpid()
             with self._lock:
                 if len(shared) == 1:
                     shared.append(self._complete(shared[0]))

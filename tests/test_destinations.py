@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
+import textwrap
 import time
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -322,3 +326,40 @@ def test_django_settings_take_destinations(api: FakePirschAPI, rollup: FakePirsc
         assert Client(REMOTE_ADDR="203.0.113.7").get("/page", **headers).status_code == 200
     assert [h["url"] for h in api.hits] == [h["url"] for h in rollup.hits]
     assert [h["url"] for h in rollup.hits] == ["http://testserver/page"]
+
+
+def test_a_forked_child_and_the_exit_hook_deliver_to_both(
+    api: FakePirschAPI, rollup: FakePirschAPI
+) -> None:
+    code = f"""
+import os
+from pirsch_middleware import RequestData, Tracker
+rollup = {{"access_key": {ROLLUP_KEY!r}, "base_url": {rollup.base_url!r}}}
+tracker = Tracker(access_key={ACCESS_KEY!r}, base_url={api.base_url!r}, destinations=[rollup],
+                  flush_interval=60, environ={{}})
+headers = {{"user-agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0", "accept": "text/html",
+           "accept-language": "en", "accept-encoding": "gzip"}}
+def track(path):
+    request = RequestData("GET", "https", "example.com", path, "", "198.51.100.1", headers)
+    assert tracker.track_page_view(request)
+track("/parent/0")  # held by the parent's senders (they wait a minute for company)
+pid = os.fork()
+if pid == 0:
+    track("/child/0")
+    ok = tracker.close(timeout=10)
+    os._exit(0 if ok and tracker.stats().sent == 2 else 3)
+_, status = os.waitpid(pid, 0)
+assert os.waitstatus_to_exitcode(status) == 0, status
+track("/parent/1")
+"""  # ... and the parent's records go out where it ends, to both dashboards
+    result = subprocess.run(
+        [sys.executable, "-W", "ignore::DeprecationWarning", "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    for fake in (api, rollup):
+        assert Counter(urls(fake)) == Counter(["/parent/0", "/child/0", "/parent/1"])
+        assert urls(fake)[0] == "/child/0"
