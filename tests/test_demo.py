@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -77,6 +78,21 @@ def test_demo_with_a_wrong_key_in_the_shell_names_the_api_and_fails(api: FakePir
     assert "Not everything reached the Pirsch API: 0 accepted" in done.stdout
     assert "dashboard" not in done.stdout
     assert api.received == []
+
+
+def test_demo_with_two_dashboards_in_the_shell_counts_each(api: FakePirschAPI) -> None:
+    rollup_key = "pa_" + "r" * 45
+    api.access_keys = {ACCESS_KEY, rollup_key}
+    done = run_demo(
+        PIRSCH_ACCESS_KEY=ACCESS_KEY,
+        PIRSCH_DESTINATIONS=f"rollup={rollup_key}",
+        PIRSCH_BASE_URL=api.base_url,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "sent 8, dropped 0" in done.stdout
+    assert "  main: sent 4, dropped 0\n  rollup: sent 4, dropped 0\n" in done.stdout
+    assert Counter(r.token for r in api.received) == {ACCESS_KEY: 4, rollup_key: 4}
+    assert rollup_key not in done.stdout + done.stderr
 
 
 def test_demo_with_the_api_down_fails() -> None:
