@@ -140,16 +140,23 @@ class Fanout:
             left = None if deadline is None else max(0.0, deadline - time.monotonic())
             results[index] = self._call(name, sender.close, left)
 
-        helpers = []
+        helpers, unstarted = [], []
         for index in range(1, len(self._senders)):
             thread = threading.Thread(target=close, args=(index,), name="pirsch-close")
             try:
                 thread.start()
-            except RuntimeError:  # interpreter shutdown (3.12+): no new threads, one by one
-                close(index)
+            except RuntimeError:  # interpreter shutdown (3.12+): no new threads
+                unstarted.append(index)
                 continue
             helpers.append(thread)
+        for index in unstarted:
+            # These close one by one, after the first: a flush(0) sets their threads
+            # delivering now, so they are not left with an empty remainder of the deadline.
+            name, sender = self._senders[index]
+            self._call(name, sender.flush, 0.0)
         close(0)
+        for index in unstarted:
+            close(index)
         for thread in helpers:
             thread.join()  # each close() ends by the deadline
         return all(results)

@@ -6,6 +6,7 @@ import logging
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -13,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from pirsch_middleware import ConfigurationError, Destination, Settings, Tracker, trackers
+from pirsch_middleware import ConfigurationError, Destination, Settings, Tracker, fanout, trackers
 from pirsch_middleware.sender import Sender
 from pirsch_middleware.testing import FakePirschAPI, Reply
 
@@ -82,9 +83,27 @@ def test_one_failing_dashboard_holds_back_none_and_catches_up_in_order(
     assert stats.dropped == {}
 
 
+class _NoNewThreads:
+    """``threading`` as Python 3.12+ has it at interpreter shutdown: no new thread starts."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(threading, name)
+
+    class Thread(threading.Thread):
+        def start(self) -> None:
+            raise RuntimeError("can't create new thread at interpreter shutdown")
+
+
+@pytest.mark.parametrize("new_threads", [True, False], ids=["threads", "no-new-threads"])
 def test_close_with_dashboards_that_never_answer_shares_one_deadline(
-    api: FakePirschAPI, rollup: FakePirschAPI, make_tracker: Any
+    api: FakePirschAPI,
+    rollup: FakePirschAPI,
+    make_tracker: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    new_threads: bool,
 ) -> None:
+    if not new_threads:
+        monkeypatch.setattr(fanout, "threading", _NoNewThreads())
     with FakePirschAPI() as stalled:
         api.delay = stalled.delay = 30.0  # the main dashboard's and another never answer
         tracker: Tracker = make_tracker(
