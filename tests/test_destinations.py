@@ -382,3 +382,23 @@ track("/parent/1")
     for fake in (api, rollup):
         assert Counter(urls(fake)) == Counter(["/parent/0", "/child/0", "/parent/1"])
         assert urls(fake)[0] == "/child/0"
+
+
+def test_django_system_check_names_a_bad_destination_without_its_key() -> None:
+    import os
+
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.django_settings")
+    django.setup()
+    from django.test import override_settings
+
+    from pirsch_middleware.django.checks import check_settings
+
+    secret = "xx_not_a_key_" + "s" * 20
+    with override_settings(PIRSCH={"destinations": [f"rollup={secret}"], "environ": {}}):
+        messages = [problem.msg for problem in check_settings()]
+    assert messages == [
+        "PIRSCH: destinations: expected item 0 (rollup) to have access_key as a key starting "
+        "with 'pa_', got a hidden value of 33 characters"
+    ]
