@@ -157,6 +157,24 @@ def test_sync_mode_sends_to_every_dashboard_before_returning(
     assert api.received[0].token == ACCESS_KEY
 
 
+def test_a_dashboard_with_an_oauth_client_gets_a_token_and_the_records(
+    api: FakePirschAPI, rollup: FakePirschAPI, make_tracker: Any
+) -> None:
+    agency = {
+        "name": "agency",
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+        "base_url": api.base_url,  # the fake API that knows this client
+    }
+    tracker = make_tracker(
+        access_key=ROLLUP_KEY, base_url=rollup.base_url, destinations=[agency], sync=True
+    )
+    assert tracker.track_page_view(request("/"))
+    assert urls(rollup) == urls(api) == ["/"]
+    assert api.tokens_issued == 1
+    assert api.received[0].token not in (CLIENT_SECRET, ROLLUP_KEY)
+
+
 def test_destinations_alone_send_there_without_the_no_credentials_warning(
     rollup: FakePirschAPI, make_tracker: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
