@@ -1,4 +1,4 @@
-"""Several Pirsch dashboards: the ``destinations`` setting, read into :class:`Destination`\\ s.
+"""Several Pirsch dashboards: the ``destinations`` setting, read into Destination objects.
 
 Pirsch's own proxies (``pirsch-analytics/pirsch-go-proxy``, its ``clients`` list) send every
 record to several clients, so one site can feed its own dashboard and a rollup view; this is

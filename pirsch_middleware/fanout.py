@@ -102,6 +102,7 @@ class Fanout:
             with self._lock:
                 if len(shared) == 1:
                     shared.append(self._complete(shared[0]))
+                    shared[0] = None  # a lagging dashboard's queue keeps the record alone
                 return shared[1]  # type: ignore[no-any-return]
 
         return build

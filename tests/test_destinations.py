@@ -230,6 +230,10 @@ def test_environment_variable_lists_named_and_unnamed_dashboards() -> None:
     assert dashboards[2][1].client_secret == CLIENT_SECRET
     assert CLIENT_SECRET not in repr(read)
     assert ROLLUP_KEY not in repr(read)
+    # Read whether or not the credentials come from the code; given in the code, it wins.
+    given = Settings(environ=environ, access_key=OTHER_KEY)
+    assert [d.name for d in given.destinations] == ["rollup", None]
+    assert Settings(environ=environ, destinations=()).destinations == ()
 
 
 def test_environment_variable_error_names_the_variable_not_the_key() -> None:
