@@ -17,6 +17,7 @@ from .context import (
     track_event,
     tracked_request,
 )
+from .destinations import Destination
 from .errors import ConfigurationError, PirschError
 from .explain import Verdict, request_from_url
 from .extract import SKIP_REASONS
@@ -41,6 +42,7 @@ __all__ = [
     "SKIP_REASONS",
     "AsyncPirschClient",
     "ConfigurationError",
+    "Destination",
     "Event",
     "Filter",
     "Hit",

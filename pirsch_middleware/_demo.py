@@ -76,12 +76,13 @@ def demo(app_name: str = "starlette") -> int:
     except ConfigurationError as error:
         print(f"error: {error}")
         return 2
-    real = chosen.auth_mode != "none"
+    real = chosen.auth_mode != "none" or bool(chosen.destinations)
     with FakePirschAPI() as api:
         if real:
             target = (
                 f"the Pirsch API at {chosen.base_url} with the credentials in your environment "
-                "(unset PIRSCH_ACCESS_KEY, PIRSCH_CLIENT_ID and PIRSCH_BASE_URL for a local one)"
+                "(unset PIRSCH_ACCESS_KEY, PIRSCH_CLIENT_ID, PIRSCH_DESTINATIONS and "
+                "PIRSCH_BASE_URL for a local one)"
             )
         else:
             os.environ["PIRSCH_ACCESS_KEY"] = FAKE_KEY
@@ -116,6 +117,8 @@ def demo(app_name: str = "starlette") -> int:
             stats = tracker().stats()
     dropped = sum(stats.dropped.values())
     print(f"\nsent {stats.sent}, dropped {dropped}, skipped {stats.skipped}")
+    for name, each in stats.destinations.items():  # several dashboards: the sums above, by one
+        print(f"  {name}: sent {each.sent}, dropped {sum(each.dropped.values())}")
     if stats.address_warnings:
         # On loopback every visitor is 127.0.0.1: the warning a misconfigured proxy gives.
         print(f"address warnings {stats.address_warnings} (see the log line above)")

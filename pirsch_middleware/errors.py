@@ -28,6 +28,14 @@ class ConfigurationError(ValueError):
         error.args = (f"{setting}: expected {self.expected}, got {self._shown}",)
         return error
 
+    def within(self, setting: str, item: str) -> ConfigurationError:
+        """The same error about a part of ``item`` of the list setting ``setting``: a
+        ``destinations`` entry whose ``access_key`` is wrong, say."""
+        error = self.renamed(setting)
+        error.expected = f"{item} to have {self.setting} as {self.expected}"
+        error.args = (f"{setting}: expected {error.expected}, got {self._shown}",)
+        return error
+
 
 class PirschError(Exception):
     """The Pirsch API answered with an error, or could not be reached.

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
+from .destinations import MAIN, Destination, parse_destinations
 from .environment import ENV_PREFIX, env_parser, env_var
 from .errors import ConfigurationError
 from .pageview import DEFAULT_DOWNLOAD_EXTENSIONS, DEFAULT_PARTIAL_HEADERS
@@ -87,6 +88,7 @@ class SettingsOptions(TypedDict, total=False):
     access_key: str | None
     client_id: str | None
     client_secret: str | None
+    destinations: Sequence[str | Destination | Mapping[str, str | None]]
     base_url: str | None
     timeout: float
     enabled: bool
@@ -151,6 +153,7 @@ class Settings:
     access_key: str | None = field(default=None, repr=False)
     client_id: str | None = None
     client_secret: str | None = field(default=None, repr=False)
+    destinations: Sequence[str | Destination | Mapping[str, str | None]] = ()
     base_url: str | None = None
     timeout: float = 5.0
     enabled: bool = True
@@ -260,6 +263,9 @@ class Settings:
         self.preset()
         set_("exclude_paths", _check_excludes(self.exclude_paths))
         self._check_snippet()
+        # Last: each dashboard's settings are these with its credentials, checked as these are.
+        set_("destinations", parse_destinations(self.destinations))
+        self.dashboards()
 
     def _check_snippet(self) -> None:
         """The snippet proxy's settings: the mode, a prefix such as ``/p/`` (stored with its
@@ -319,6 +325,41 @@ class Settings:
             raise ConfigurationError(
                 missing, "a value when the other OAuth credential is set", None
             )
+
+    def dashboards(self) -> list[tuple[str, Settings]]:
+        """Where records go: for each dashboard, its name and these settings with its
+        credentials and ``base_url``. The top-level credentials' dashboard comes first (named
+        ``"main"``, these very settings), then each of ``destinations``; empty without any
+        credentials. :class:`ConfigurationError` names the ``destinations`` item that is wrong."""
+        found = [(MAIN, self)] if self.auth_mode != "none" else []
+        seen = {self._credentials(): MAIN}
+        destination: Destination
+        for index, destination in enumerate(self.destinations):  # type: ignore[assignment]
+            label = destination.label(index)
+            try:
+                settings = self.replace(
+                    destinations=(),
+                    access_key=destination.access_key,
+                    client_id=destination.client_id,
+                    client_secret=destination.client_secret,
+                    base_url=destination.base_url or self.base_url,
+                )
+            except ConfigurationError as error:
+                raise error.within("destinations", f"item {index} ({label})") from None
+            same = seen.setdefault(settings._credentials(), label)
+            if same != label:  # one dashboard twice would count every visit twice
+                raise ConfigurationError(
+                    "destinations",
+                    f"item {index} ({label}) to name another dashboard than {same}",
+                    settings.access_key or settings.client_id,
+                    secret=True,
+                )
+            found.append((label, settings))
+        return found
+
+    def _credentials(self) -> tuple[str | None, str | None]:
+        """What tells two dashboards apart: where, and whose key or client."""
+        return (self.base_url, self.access_key or self.client_id)
 
     @property
     def auth_mode(self) -> Literal["access_key", "oauth", "none"]:

@@ -21,7 +21,9 @@ class Stats:
     sent again after a try that got no answer (a timeout), which the API may have stored twice
     (Pirsch has no idempotency key); ``dropped`` and ``skipped``: counts by reason (see the
     README for the reasons); ``address_warnings``: records sent with an address that is likely
-    wrong, by kind (``untrusted_proxy``, ``internal_ip``).
+    wrong, by kind (``untrusted_proxy``, ``internal_ip``). With several dashboards (the
+    ``destinations`` setting) the delivery counters are sums over them (a record counts once per
+    dashboard) and ``destinations`` maps each dashboard's name to its own; else it is empty.
     """
 
     queued: int = 0
@@ -32,6 +34,7 @@ class Stats:
     dropped: dict[str, int] = field(default_factory=dict)
     skipped: dict[str, int] = field(default_factory=dict)
     address_warnings: dict[str, int] = field(default_factory=dict)
+    destinations: dict[str, Stats] = field(default_factory=dict)
 
 
 class Counts:

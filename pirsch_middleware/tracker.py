@@ -12,12 +12,12 @@ import httpx
 
 from ._sink import active_sink, skip_listeners
 from .address import AddressCheck
-from .client import PirschClient
 from .explain import Verdict, explain
 from .extract import _NO_EXTRA, Draft, Extractor
+from .fanout import make_sender
 from .records import Event, Hit, Record, check_meta, check_tags
 from .request import RequestData
-from .sender import REPORT_INTERVAL, Sender
+from .sender import REPORT_INTERVAL
 from .settings import Settings, SettingsOptions
 from .stats import Counts, RateLimitedLog, Stats, logger
 
@@ -71,13 +71,7 @@ class Tracker:
         self._enabled = settings.enabled
         # snippet="only": the snippet counts page views, the middleware none of its own.
         self._snippet_only = settings.snippet == "only"
-        factory = None
-        if settings.auth_mode != "none":
-
-            def factory() -> PirschClient:
-                return PirschClient(settings=settings, transport=transport)
-
-        elif settings.enabled:
+        if settings.enabled and settings.auth_mode == "none" and not settings.destinations:
             logger.warning(
                 "pirsch_middleware: no Pirsch credentials (PIRSCH_ACCESS_KEY, or PIRSCH_CLIENT_ID "
                 "and PIRSCH_CLIENT_SECRET): hits are not sent but logged at INFO level on the "
@@ -91,7 +85,7 @@ class Tracker:
                 variable,
                 meant,
             )
-        self._sender = Sender(settings, factory, self._complete)
+        self._sender = make_sender(settings, transport, self._complete)
         _TRACKERS.add(self)
 
     def __repr__(self) -> str:
@@ -314,6 +308,7 @@ class Tracker:
             dropped=sender.dropped,
             skipped=self._skipped.snapshot(),
             address_warnings=self._address_check.snapshot(),
+            destinations=sender.destinations,
         )
 
     def explain(

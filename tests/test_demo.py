@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -82,6 +84,25 @@ def test_demo_with_a_wrong_key_in_the_shell_names_the_api_and_fails(api: FakePir
     assert "Not everything reached the Pirsch API: 0 accepted" in done.stdout
     assert "dashboard" not in done.stdout
     assert api.received == []
+
+
+def test_demo_with_two_dashboards_in_the_shell_counts_each(api: FakePirschAPI) -> None:
+    rollup_key = "pa_" + "r" * 45
+    api.access_keys = {ACCESS_KEY, rollup_key}
+    done = run_demo(
+        PIRSCH_ACCESS_KEY=ACCESS_KEY,
+        PIRSCH_DESTINATIONS=f"rollup={rollup_key}",
+        PIRSCH_BASE_URL=api.base_url,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    total = re.search(r"^sent (\d+), dropped 0,", done.stdout, re.MULTILINE)
+    assert total is not None, done.stdout
+    each = int(total[1]) // 2  # every record the demo makes, once to each dashboard
+    assert each >= 4
+    assert int(total[1]) == 2 * each
+    assert f"  main: sent {each}, dropped 0\n  rollup: sent {each}, dropped 0\n" in done.stdout
+    assert Counter(r.token for r in api.received) == {ACCESS_KEY: each, rollup_key: each}
+    assert rollup_key not in done.stdout + done.stderr
 
 
 def test_demo_with_the_api_down_fails() -> None:

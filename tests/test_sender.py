@@ -228,7 +228,7 @@ def test_sync_mode_sends_inline(api: FakePirschAPI, make_tracker: MakeTracker) -
     tracker = make_tracker(api, sync=True)
     assert tracker.track_page_view(request("/now"))
     assert paths(api) == ["/now"]
-    assert tracker._sender._thread is None  # no worker thread in sync mode
+    assert tracker._sender._thread is None  # type: ignore[union-attr]  # no thread: sync mode
     assert tracker.stats().sent == 1
     tracker.close()
     assert not tracker.track_page_view(request("/after-close"))

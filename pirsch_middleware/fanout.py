@@ -1,0 +1,196 @@
+"""Every record to several dashboards: one :class:`Sender` per dashboard behind one object."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import httpx
+
+from .client import PirschClient
+from .records import Record
+from .sender import Sender
+from .settings import Settings
+from .stats import Stats, logger
+
+__all__ = ["Fanout", "make_sender"]
+
+
+def make_sender(
+    settings: Settings,
+    transport: httpx.BaseTransport | None,
+    complete: Callable[[Any], Record | None],
+) -> Sender | Fanout:
+    """The sender of a tracker: a :class:`Sender` for one dashboard (or none: records are
+    logged), a :class:`Fanout` for several (see ``Settings.dashboards``)."""
+    dashboards = settings.dashboards()
+    if len(dashboards) <= 1:
+        chosen = dashboards[0][1] if dashboards else settings
+        return Sender(chosen, _factory(chosen, transport) if dashboards else None, complete)
+    return Fanout(dashboards, transport, complete)
+
+
+def _factory(settings: Settings, transport: httpx.BaseTransport | None) -> Callable[[], Any]:
+    def factory() -> PirschClient:
+        return PirschClient(settings=settings, transport=transport)
+
+    return factory
+
+
+# The dashboard the current thread works for: a sender's thread, or a caller inside one of
+# the calls below. Log lines made there name it (see _NameDashboard).
+_where = threading.local()
+
+
+class _NameDashboard(logging.Filter):
+    """Names the dashboard in the sender's log lines ("gave up sending hits", "dropped 3
+    records", "the API refused the credentials"), which the sender writes without it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        name = getattr(_where, "name", None)
+        prefix = "pirsch_middleware: "
+        if name is not None and isinstance(record.msg, str) and record.msg.startswith(prefix):
+            # Names are letters, digits, "_.-[]": nothing a %-format reads.
+            record.msg = f"pirsch_middleware ({name}): {record.msg[len(prefix) :]}"
+        return True
+
+
+_FILTER = _NameDashboard()
+
+
+class Fanout:
+    """Looks like one :class:`Sender` to the tracker, and queues each record to one sender per
+    dashboard: each with its own queue, thread, retries and order, so a dashboard that fails
+    holds back none of the others. ``dashboards`` are (name, settings) pairs, as
+    ``Settings.dashboards`` gives them; ``complete`` builds a queued item into its record."""
+
+    def __init__(
+        self,
+        dashboards: Sequence[tuple[str, Settings]],
+        transport: httpx.BaseTransport | None,
+        complete: Callable[[Any], Record | None],
+    ) -> None:
+        self._complete = complete
+        self._lock = threading.Lock()
+        self._pid = os.getpid()
+        self._senders = [
+            (name, Sender(settings, _factory(settings, transport), self._builder(name)))
+            for name, settings in dashboards
+        ]
+        self._puts = [sender.put for _, sender in self._senders]
+        # Only where a sender sends from the caller's thread does a put need the name set.
+        self._sync = any(settings.sync for _, settings in dashboards)
+        logger.addFilter(_FILTER)  # once: a filter already there is not added again
+
+    def _builder(self, name: str) -> Callable[[list[Any]], Record | None]:
+        # Every queue holds the same one-item list: [item] until one sender builds it, then
+        # [item, record]; so the record is built (and before_send run, and skips counted) once.
+        # A list, not an object of our own: it is the cheapest thing to make per record.
+        def build(shared: list[Any]) -> Record | None:
+            if threading.current_thread() is not threading.main_thread():
+                # A sender's thread, for the rest of its life. (The main thread builds only
+                # where no thread can run: its lines name no dashboard rather than a wrong one.)
+                _where.name = name
+            if self._pid != os.getpid():
+                # A forked child: the parent's lock may have been held by a thread the child
+                # does not have. (Each sender starts afresh in the child itself.)
+                self._lock, self._pid = threading.Lock(), os.getpid()
+            with self._lock:
+                if len(shared) == 1:
+                    shared.append(self._complete(shared[0]))
+                    shared[0] = None  # a lagging dashboard's queue keeps the record alone
+                return shared[1]  # type: ignore[no-any-return]
+
+        return build
+
+    def put(self, item: Any) -> bool:
+        """Queue an item to every dashboard; ``False`` when every queue dropped it."""
+        shared = [item]
+        queued = False
+        if self._sync:
+            for name, sender in self._senders:
+                queued = self._call(name, sender.put, shared) or queued
+            return queued
+        for put in self._puts:
+            queued = put(shared) or queued
+        return queued
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until everything queued so far is delivered to every dashboard, within one
+        ``timeout`` for all; ``True`` only if all of it was accepted everywhere."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        ok = True
+        for name, sender in self._senders:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            ok = self._call(name, sender.flush, left) and ok
+        return ok
+
+    def close(self, timeout: float | None = None) -> bool:
+        """Close every dashboard's sender at once, within one ``timeout`` for all (not one per
+        dashboard): a dashboard that does not answer loses what it holds (``shutdown``), the
+        others deliver theirs meanwhile. ``False`` if any was cut short."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        results = [False] * len(self._senders)
+
+        def close(index: int) -> None:
+            name, sender = self._senders[index]
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            results[index] = self._call(name, sender.close, left)
+
+        helpers, unstarted = [], []
+        for index in range(1, len(self._senders)):
+            thread = threading.Thread(target=close, args=(index,), name="pirsch-close")
+            try:
+                thread.start()
+            except RuntimeError:  # interpreter shutdown (3.12+): no new threads
+                unstarted.append(index)
+                continue
+            helpers.append(thread)
+        for index in unstarted:
+            # These close one by one, after the first: a flush(0) sets their threads
+            # delivering now, so they are not left with an empty remainder of the deadline.
+            name, sender = self._senders[index]
+            self._call(name, sender.flush, 0.0)
+        close(0)
+        for index in unstarted:
+            close(index)
+        for thread in helpers:
+            thread.join()  # each close() ends by the deadline
+        return all(results)
+
+    def stats(self) -> Stats:
+        """The sums over the dashboards (a record counts once per dashboard), and each
+        dashboard's own counters in ``destinations``."""
+        each = {name: sender.stats() for name, sender in self._senders}
+        dropped: dict[str, int] = {}
+        for counts in each.values():
+            for reason, n in counts.dropped.items():
+                dropped[reason] = dropped.get(reason, 0) + n
+        return Stats(
+            queued=sum(s.queued for s in each.values()),
+            pending=sum(s.pending for s in each.values()),
+            sent=sum(s.sent for s in each.values()),
+            retried=sum(s.retried for s in each.values()),
+            maybe_duplicated=sum(s.maybe_duplicated for s in each.values()),
+            dropped=dropped,
+            destinations=each,
+        )
+
+    def count_drop(self, reason: str, n: int = 1) -> None:
+        """Count records lost before they were built: lost to every dashboard."""
+        for _, sender in self._senders:
+            sender.count_drop(reason, n)
+
+    @staticmethod
+    def _call(name: str, method: Callable[[Any], bool], argument: Any) -> bool:
+        """``method(argument)`` with the log lines it makes in this thread naming ``name``."""
+        before = getattr(_where, "name", None)
+        _where.name = name
+        try:
+            return method(argument)
+        finally:
+            _where.name = before
