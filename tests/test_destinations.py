@@ -19,6 +19,8 @@ from pirsch_middleware.sender import Sender
 from pirsch_middleware.testing import FakePirschAPI, Reply
 
 from .conftest import ACCESS_KEY, BROWSER_HEADERS, CLIENT_ID, CLIENT_SECRET, request, settings
+from .snippet_harness import VISITOR, served
+from .test_snippet import event_body
 
 ROLLUP_KEY = "pa_" + "r" * 45
 OTHER_KEY = "pa_" + "o" * 45
@@ -424,3 +426,16 @@ def test_django_system_check_names_a_bad_destination_without_its_key() -> None:
         "PIRSCH: destinations: expected item 0 (rollup) to have access_key as a key starting "
         "with 'pa_', got a hidden value of 33 characters"
     ]
+
+
+@pytest.mark.parametrize("adapter", ["asgi", "wsgi", "flask", "django"])
+def test_snippet_event_reaches_every_dashboard(
+    adapter: str, api: FakePirschAPI, rollup: FakePirschAPI
+) -> None:
+    with served(adapter, api, **two(rollup)) as (call, _):
+        status, _headers, _body = call("POST", "/p/e", "", BROWSER_HEADERS, event_body())
+    assert status == 200
+    for dashboard in (api, rollup):
+        [event] = dashboard.events
+        assert (event["event_name"], event["ip"]) == ("Outbound Link Click", VISITOR)
+    assert rollup.received[0].token == ROLLUP_KEY
