@@ -64,11 +64,19 @@ _TEXT = ("Content-Type", "text/plain; charset=utf-8")
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """The proxy's response: status, headers and body (empty for ``HEAD``)."""
+    """The proxy's response: status, headers and body (empty for ``HEAD``); ``length`` is the
+    ``Content-Length`` where it is not the body's: for ``HEAD`` and ``304``, the length of the
+    ``200`` to a ``GET`` (RFC 9110 8.6)."""
 
     status: int
     headers: list[tuple[str, str]]
     body: bytes = b""
+    length: int | None = None
+
+    @property
+    def content_length(self) -> str:
+        """The ``Content-Length`` header's value."""
+        return str(len(self.body) if self.length is None else self.length)
 
 
 class SnippetProxy:
@@ -146,10 +154,13 @@ class SnippetProxy:
             return Answer(503, [_TEXT, _NO_STORE, ("Retry-After", "30")], text)
         headers = [("Cache-Control", self._max_age), ("ETag", script.etag)]
         tags = request.headers.get("if-none-match")
+        length = len(script.body)
         if tags is not None and _matches(tags, script.etag):
-            return Answer(304, headers)  # RFC 9110 13.1.2
+            return Answer(304, headers, length=length)  # RFC 9110 13.1.2
         headers.append(("Content-Type", "text/javascript; charset=utf-8"))
-        return Answer(200, headers, b"" if request.method == "HEAD" else script.body)
+        if request.method == "HEAD":
+            return Answer(200, headers, length=length)
+        return Answer(200, headers, script.body)
 
     def _page_view(self, request: RequestData) -> None:
         params = _query(request.query)

@@ -62,7 +62,7 @@ class PirschMiddleware:
             answer = _answer_snippet(self.snippet, environ)
             if answer is not None:
                 status = f"{answer.status} {HTTPStatus(answer.status).phrase}"
-                start_response(status, [*answer.headers, ("Content-Length", str(len(answer.body)))])
+                start_response(status, [*answer.headers, ("Content-Length", answer.content_length)])
                 return [answer.body]
         try:
             path = environ_path(environ)

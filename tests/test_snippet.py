@@ -260,3 +260,18 @@ def test_script_is_served_with_caching_headers_and_revalidated(
     assert again[2] == b""
     assert other[0] == 200
     assert api.script_requests == 1  # fetched once, then served from memory
+
+
+def test_head_and_not_modified_give_the_scripts_length_or_none(
+    adapter: str, api: FakePirschAPI
+) -> None:
+    # RFC 9110 8.6: a HEAD or 304 response carries no body, and a Content-Length in it must
+    # be the length the GET's 200 would have had (before: 0, the length of the empty body).
+    with served(adapter, api) as (call, _):
+        etag = call("GET", "/p/pa.js", "", BROWSER_HEADERS)[1]["etag"]
+        head = call("HEAD", "/p/pa.js", "", BROWSER_HEADERS)
+        unchanged = call("GET", "/p/pa.js", "", {**BROWSER_HEADERS, "if-none-match": etag})
+    assert (head[0], head[2], unchanged[0], unchanged[2]) == (200, b"", 304, b"")
+    assert head[1]["etag"] == etag
+    for headers in (head[1], unchanged[1]):
+        assert headers.get("content-length", str(len(api.script))) == str(len(api.script))
