@@ -138,6 +138,7 @@ class SnippetProxy:
                 self.tracker.track_session(request)
             return Answer(200, [_TEXT, _NO_STORE])
         except ValueError as error:
+            self.tracker.count_skip("invalid", request)  # as an event a view cannot send
             return Answer(400, [_TEXT, _NO_STORE], str(error).encode("utf-8", "replace"))
         except Exception:
             report_error("the snippet proxy")

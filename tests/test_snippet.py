@@ -275,3 +275,14 @@ def test_head_and_not_modified_give_the_scripts_length_or_none(
     assert head[1]["etag"] == etag
     for headers in (head[1], unchanged[1]):
         assert headers.get("content-length", str(len(api.script))) == str(len(api.script))
+
+
+def test_refused_input_is_counted_as_invalid(adapter: str, api: FakePirschAPI) -> None:
+    # Like an event a view helper cannot send, a record the proxy refuses is counted (it was
+    # answered 400 and seen nowhere but in the browser).
+    with served(adapter, api) as (call, tracker):
+        assert call("POST", "/p/e", "", BROWSER_HEADERS, event_body(event_meta=["x"]))[0] == 400
+        assert call("GET", "/p/pv", "url=ftp%3A%2F%2Fexample.com%2F", BROWSER_HEADERS)[0] == 400
+        assert call("GET", "/p/e", "", BROWSER_HEADERS)[0] == 405  # no record: not counted
+        assert tracker.stats().skipped == {"invalid": 2}
+    assert api.received == []
