@@ -275,7 +275,7 @@ def _page(request: RequestData, url: object, referrer: str | None) -> RequestDat
 
 def _pixels(name: str, value: Any) -> int | None:
     if isinstance(value, str):
-        value = int(value) if value.isdigit() else value
+        value = int(value) if value.isascii() and value.isdigit() else value  # not "²"
     if value is None or value == 0:
         return None
     if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= _MAX_PIXELS:

@@ -97,6 +97,7 @@ def test_session_keep_alive_from_the_snippet_is_sent(adapter: str, api: FakePirs
         ("GET", "/p/pv", "t=Title&w=1", b"", b"url"),
         ("GET", "/p/pv", "url=%2Fpage", b"", b"absolute"),
         ("GET", "/p/pv", "url=javascript%3Aalert(1)", b"", b"absolute"),
+        ("GET", "/p/pv", urlencode({"url": PAGE_URL, "w": "\u00b2"}), b"", b"w:"),  # a digit
         ("POST", "/p/e", "", event_body(event_name=""), b"event_name"),
         ("POST", "/p/e", "", event_body(url=None), b"url"),
         ("POST", "/p/e", "", event_body(screen_width="wide"), b"screen_width"),
