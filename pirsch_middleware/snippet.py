@@ -130,6 +130,8 @@ class SnippetProxy:
                 return Answer(405, [("Allow", ", ".join(allowed)), _TEXT, _NO_STORE], text)
             if endpoint == SCRIPT:
                 return self._script(request)
+            if endpoint == PAGE_VIEW and request.method == "HEAD":
+                return Answer(200, [_TEXT, _NO_STORE])  # a GET's headers, not its effect
             if endpoint == PAGE_VIEW:
                 self._page_view(request)
             elif endpoint == EVENT:

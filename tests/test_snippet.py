@@ -287,3 +287,12 @@ def test_refused_input_is_counted_as_invalid(adapter: str, api: FakePirschAPI) -
         assert call("GET", "/p/e", "", BROWSER_HEADERS)[0] == 405  # no record: not counted
         assert tracker.stats().skipped == {"invalid": 2}
     assert api.received == []
+
+
+def test_head_of_the_page_view_endpoint_counts_nothing(adapter: str, api: FakePirschAPI) -> None:
+    # A HEAD (a link checker, curl -I) asks for the headers a GET would get, not for its effect.
+    with served(adapter, api) as (call, tracker):
+        status, _headers, body = call("HEAD", "/p/pv", PAGE_VIEW, BROWSER_HEADERS)
+        assert tracker.flush(2)
+    assert (status, body) == (200, b"")
+    assert api.received == []
