@@ -296,3 +296,17 @@ def test_head_of_the_page_view_endpoint_counts_nothing(adapter: str, api: FakePi
         assert tracker.flush(2)
     assert (status, body) == (200, b"")
     assert api.received == []
+
+
+def test_event_with_a_lone_surrogate_escape_is_sent(adapter: str, api: FakePirschAPI) -> None:
+    # JSON.stringify writes half an emoji (a string a page cut with slice()) as a lone
+    # \ud83d escape, which is valid JSON: before, the event was refused as invalid JSON.
+    body = event_body(event_meta={"query": "\ud83d"}, title="Caf\udc80")
+    assert b"\\ud83d" in body
+    with served(adapter, api) as (call, tracker):
+        status, _headers, text = call("POST", "/p/e", "", BROWSER_HEADERS, body)
+        assert tracker.flush(2)
+    assert (status, text) == (200, b"")
+    [event] = api.events
+    assert event["event_meta"] == {"query": "?"}  # as the sender writes any lone surrogate
+    assert event["title"] == "Caf?"
