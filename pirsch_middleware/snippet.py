@@ -35,6 +35,7 @@ from .context import report_error
 from .errors import ConfigurationError
 from .request import RequestData
 from .script_cache import ScriptCache
+from .settings import Settings
 from .tracker import Tracker
 
 __all__ = [
@@ -46,6 +47,7 @@ __all__ = [
     "Answer",
     "SnippetProxy",
     "check_routes",
+    "serves_snippet",
 ]
 
 SCRIPT, PAGE_VIEW, EVENT, SESSION = "pa.js", "pv", "e", "s"
@@ -104,8 +106,9 @@ class SnippetProxy:
 
     @classmethod
     def of(cls, tracker: Tracker) -> SnippetProxy | None:
-        """The proxy of ``tracker``, or ``None`` when its ``snippet`` setting is ``"off"``."""
-        return None if tracker.settings.snippet == "off" else cls(tracker)
+        """The proxy of ``tracker``, or ``None`` when its ``snippet`` setting is ``"off"`` or
+        ``enabled`` is ``False`` (nothing is sent then, not even a request for the script)."""
+        return cls(tracker) if serves_snippet(tracker.settings) else None
 
     def endpoint(self, path: str) -> str | None:
         """Which of the snippet's endpoints ``path`` is (``SCRIPT``, ``PAGE_VIEW``, ``EVENT``,
@@ -212,6 +215,11 @@ class SnippetProxy:
             screen_width=_pixels("screen_width", data.get("screen_width")),
             screen_height=_pixels("screen_height", data.get("screen_height")),
         )
+
+
+def serves_snippet(settings: Settings) -> bool:
+    """Whether ``settings`` turn the snippet proxy (and the template helpers' tag) on."""
+    return settings.snippet != "off" and settings.enabled
 
 
 def check_routes(proxy: SnippetProxy, match: Callable[[str], object | None], where: str) -> None:

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 import pytest
 
+from pirsch_middleware.snippet_tag import snippet_tag
 from pirsch_middleware.testing import FakePirschAPI
 
 from .conftest import BROWSER_HEADERS, CHROME
@@ -310,3 +311,14 @@ def test_event_with_a_lone_surrogate_escape_is_sent(adapter: str, api: FakePirsc
     [event] = api.events
     assert event["event_meta"] == {"query": "?"}  # as the sender writes any lone surrogate
     assert event["title"] == "Caf?"
+
+
+def test_tracking_turned_off_turns_the_proxy_off(adapter: str, api: FakePirschAPI) -> None:
+    # enabled=False sends nothing: before, the proxy still fetched the script from Pirsch for
+    # every page whose template wrote the tag, and answered the snippet's requests.
+    with served(adapter, api, enabled=False) as (call, tracker):
+        assert call("GET", "/p/pa.js", "", BROWSER_HEADERS)[0] == 404
+        assert call("GET", "/p/pv", PAGE_VIEW, BROWSER_HEADERS)[0] == 404
+        assert snippet_tag(tracker.settings) == ""
+    assert api.script_requests == 0
+    assert api.received == []
