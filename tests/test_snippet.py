@@ -276,7 +276,7 @@ def test_head_and_not_modified_give_the_scripts_length_or_none(
     assert (head[0], head[2], unchanged[0], unchanged[2]) == (200, b"", 304, b"")
     assert head[1]["etag"] == etag
     for headers in (head[1], unchanged[1]):
-        assert headers.get("content-length", str(len(api.script))) == str(len(api.script))
+        assert headers["content-length"] == str(len(api.script))
 
 
 def test_refused_input_is_counted_as_invalid(adapter: str, api: FakePirschAPI) -> None:

@@ -231,6 +231,7 @@ def _response(answer: Answer) -> HttpResponse:
     response = HttpResponse(answer.body, status=answer.status)
     for name, value in answer.headers:
         response[name] = value
+    response["Content-Length"] = answer.content_length  # as the other adapters send it
     return response
 
 
