@@ -286,7 +286,7 @@ async def _answer_snippet(
         report_error("the snippet proxy")
         return False
     headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in answer.headers]
-    headers.append((b"content-length", str(len(answer.body)).encode("latin-1")))
+    headers.append((b"content-length", answer.content_length.encode("latin-1")))
     await send({"type": "http.response.start", "status": answer.status, "headers": headers})
     await send({"type": "http.response.body", "body": answer.body})
     return True

@@ -78,7 +78,10 @@ class Pirsch:
         settings = tracker.settings
 
         def pirsch_snippet(**options: Any) -> Markup:
-            """The snippet's ``<script>`` tag (see :func:`snippet_tag`)."""
+            """The snippet's ``<script>`` tag (see :func:`snippet_tag`); ``""`` while the proxy
+            is off, also once a route added later turned it off."""
+            if middleware.snippet is None:
+                return Markup("")
             return Markup(snippet_tag(settings, **options))  # noqa: S704 (values escaped there)
 
         app.jinja_env.globals["pirsch_snippet"] = pirsch_snippet

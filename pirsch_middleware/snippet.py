@@ -23,6 +23,7 @@ proxy's credentials; ``code`` is therefore not needed and ignored.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +35,7 @@ from .context import report_error
 from .errors import ConfigurationError
 from .request import RequestData
 from .script_cache import ScriptCache
+from .settings import Settings
 from .tracker import Tracker
 
 __all__ = [
@@ -45,6 +47,7 @@ __all__ = [
     "Answer",
     "SnippetProxy",
     "check_routes",
+    "serves_snippet",
 ]
 
 SCRIPT, PAGE_VIEW, EVENT, SESSION = "pa.js", "pv", "e", "s"
@@ -64,11 +67,19 @@ _TEXT = ("Content-Type", "text/plain; charset=utf-8")
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """The proxy's response: status, headers and body (empty for ``HEAD``)."""
+    """The proxy's response: status, headers and body (empty for ``HEAD``); ``length`` is the
+    ``Content-Length`` where it is not the body's: for ``HEAD`` and ``304``, the length of the
+    ``200`` to a ``GET`` (RFC 9110 8.6)."""
 
     status: int
     headers: list[tuple[str, str]]
     body: bytes = b""
+    length: int | None = None
+
+    @property
+    def content_length(self) -> str:
+        """The ``Content-Length`` header's value."""
+        return str(len(self.body) if self.length is None else self.length)
 
 
 class SnippetProxy:
@@ -95,8 +106,9 @@ class SnippetProxy:
 
     @classmethod
     def of(cls, tracker: Tracker) -> SnippetProxy | None:
-        """The proxy of ``tracker``, or ``None`` when its ``snippet`` setting is ``"off"``."""
-        return None if tracker.settings.snippet == "off" else cls(tracker)
+        """The proxy of ``tracker``, or ``None`` when its ``snippet`` setting is ``"off"`` or
+        ``enabled`` is ``False`` (nothing is sent then, not even a request for the script)."""
+        return cls(tracker) if serves_snippet(tracker.settings) else None
 
     def endpoint(self, path: str) -> str | None:
         """Which of the snippet's endpoints ``path`` is (``SCRIPT``, ``PAGE_VIEW``, ``EVENT``,
@@ -122,6 +134,8 @@ class SnippetProxy:
                 return Answer(405, [("Allow", ", ".join(allowed)), _TEXT, _NO_STORE], text)
             if endpoint == SCRIPT:
                 return self._script(request)
+            if endpoint == PAGE_VIEW and request.method == "HEAD":
+                return Answer(200, [_TEXT, _NO_STORE])  # a GET's headers, not its effect
             if endpoint == PAGE_VIEW:
                 self._page_view(request)
             elif endpoint == EVENT:
@@ -130,6 +144,7 @@ class SnippetProxy:
                 self.tracker.track_session(request)
             return Answer(200, [_TEXT, _NO_STORE])
         except ValueError as error:
+            self.tracker.count_skip("invalid", request)  # as an event a view cannot send
             return Answer(400, [_TEXT, _NO_STORE], str(error).encode("utf-8", "replace"))
         except Exception:
             report_error("the snippet proxy")
@@ -146,10 +161,13 @@ class SnippetProxy:
             return Answer(503, [_TEXT, _NO_STORE, ("Retry-After", "30")], text)
         headers = [("Cache-Control", self._max_age), ("ETag", script.etag)]
         tags = request.headers.get("if-none-match")
+        length = len(script.body)
         if tags is not None and _matches(tags, script.etag):
-            return Answer(304, headers)  # RFC 9110 13.1.2
+            return Answer(304, headers, length=length)  # RFC 9110 13.1.2
         headers.append(("Content-Type", "text/javascript; charset=utf-8"))
-        return Answer(200, headers, b"" if request.method == "HEAD" else script.body)
+        if request.method == "HEAD":
+            return Answer(200, headers, length=length)
+        return Answer(200, headers, script.body)
 
     def _page_view(self, request: RequestData) -> None:
         params = _query(request.query)
@@ -172,8 +190,8 @@ class SnippetProxy:
             raise ValueError(f"body: at most {MAX_BODY} bytes, got more")
         try:
             data = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            raise ValueError("body: expected a JSON object, got invalid JSON") from None
+        except orjson.JSONDecodeError as error:
+            data = _with_lone_surrogates(body, error)
         if not isinstance(data, dict):
             raise ValueError(f"body: expected a JSON object, got {type(data).__name__}")
         name = data.get("event_name")
@@ -199,6 +217,11 @@ class SnippetProxy:
         )
 
 
+def serves_snippet(settings: Settings) -> bool:
+    """Whether ``settings`` turn the snippet proxy (and the template helpers' tag) on."""
+    return settings.snippet != "off" and settings.enabled
+
+
 def check_routes(proxy: SnippetProxy, match: Callable[[str], object | None], where: str) -> None:
     """Raise :class:`ConfigurationError` when the app has a route of its own for one of the
     proxy's paths: ``match(path)`` returns what answers ``path`` in the app (``None``: nothing).
@@ -213,6 +236,18 @@ def check_routes(proxy: SnippetProxy, match: Callable[[str], object | None], whe
                 f"a prefix under which the app has no route of its own ({where} answers {path})",
                 proxy.prefix,
             )
+
+
+def _with_lone_surrogates(body: bytes, error: ValueError) -> Any:
+    """``body`` read by the standard library where orjson refused it only for a lone surrogate
+    escape (``"\\ud83d"``: valid JSON, RFC 8259 section 8.2, and what ``JSON.stringify`` writes
+    for half an emoji cut off by ``slice()``); the sender writes such a character as ``?``."""
+    if "surrogate" in str(error):
+        try:
+            return json.loads(body)
+        except (ValueError, RecursionError):
+            pass
+    raise ValueError("body: expected a JSON object, got invalid JSON") from None
 
 
 def _matches(header: str, etag: str) -> bool:
@@ -263,7 +298,7 @@ def _page(request: RequestData, url: object, referrer: str | None) -> RequestDat
 
 def _pixels(name: str, value: Any) -> int | None:
     if isinstance(value, str):
-        value = int(value) if value.isdigit() else value
+        value = int(value) if value.isascii() and value.isdigit() else value  # not "²"
     if value is None or value == 0:
         return None
     if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= _MAX_PIXELS:

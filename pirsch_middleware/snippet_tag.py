@@ -8,7 +8,7 @@ import re
 from collections.abc import Mapping
 
 from .settings import Settings
-from .snippet import EVENT, PAGE_VIEW, SCRIPT, SESSION
+from .snippet import EVENT, PAGE_VIEW, SCRIPT, SESSION, serves_snippet
 
 __all__ = ["snippet_tag"]
 
@@ -25,7 +25,7 @@ def snippet_tag(
     attributes: Mapping[str, str | None] | None = None,
 ) -> str:
     """The snippet's ``<script>`` tag, its endpoints under ``snippet_prefix``; ``""`` when the
-    ``snippet`` setting is ``"off"``.
+    ``snippet`` setting is ``"off"`` or ``enabled`` is ``False``.
 
     The attributes are those ``pa.js`` reads (``pirsch-analytics/pirsch-php-proxy``): the tag's
     ``id`` is ``pianjs``; ``data-hit-endpoint``, ``data-event-endpoint`` and
@@ -37,7 +37,7 @@ def snippet_tag(
     ``attributes`` adds other ``data-*`` attributes (``None`` for one without a value, such as
     ``data-disable-query``); a name that is no ``data-*`` name raises ``ValueError``.
     """
-    if settings.snippet == "off":
+    if not serves_snippet(settings):
         return ""
     prefix = settings.snippet_prefix
     pairs: list[tuple[str, str | None]] = [

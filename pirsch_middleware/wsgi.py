@@ -62,7 +62,7 @@ class PirschMiddleware:
             answer = _answer_snippet(self.snippet, environ)
             if answer is not None:
                 status = f"{answer.status} {HTTPStatus(answer.status).phrase}"
-                start_response(status, [*answer.headers, ("Content-Length", str(len(answer.body)))])
+                start_response(status, [*answer.headers, ("Content-Length", answer.content_length)])
                 return [answer.body]
         try:
             path = environ_path(environ)
@@ -134,6 +134,8 @@ def _answer_snippet(snippet: SnippetProxy, environ: WSGIEnvironment) -> Answer |
             length = int(environ.get("CONTENT_LENGTH") or 0)
             if length > 0:
                 body = environ["wsgi.input"].read(min(length, MAX_BODY + 1))
+            elif environ.get("wsgi.input_terminated"):  # a chunked body (gunicorn, granian)
+                body = environ["wsgi.input"].read(MAX_BODY + 1)
         return snippet.answer(endpoint, request, body)
     except Exception:
         report_error("the snippet proxy")

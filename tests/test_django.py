@@ -216,3 +216,18 @@ def test_streamed_body_emits_events_under_wsgi_and_asgi(api: FakePirschAPI, pirs
         ("hit", "http://testserver/stream-events-async", None),
         ("event", "http://testserver/stream-events-async", {"n": "2"}),
     ]
+
+
+def test_snippet_event_with_a_chunked_body_is_read_under_wsgi(
+    api: FakePirschAPI, pirsch: dict[str, Any]
+) -> None:
+    # gunicorn hands a chunked body on without CONTENT_LENGTH (wsgi.input_terminated), where
+    # Django's request.read() reads nothing: before, the event was refused as invalid JSON.
+    import io
+
+    body = b'{"event_name": "Chunked", "url": "https://example.com/"}'
+    chunked = {"wsgi.input": io.BytesIO(body), "wsgi.input_terminated": True}
+    with override_settings(PIRSCH={**pirsch, "snippet": "only"}):
+        response = Client(REMOTE_ADDR="203.0.113.7").generic("POST", "/p/e", **HEADERS, **chunked)
+    assert (response.status_code, response.content) == (200, b"")
+    assert [event["event_name"] for event in api.events] == ["Chunked"]

@@ -52,6 +52,7 @@ RUN = {
     "api.fail_next(Reply(503)": "test_fake_api_block",
     "def handler(event, context):": "test_serverless_block",
     "verdict = tracker.explain(": "test_explain_block",
+    "TAG = snippet_tag(settings)": "test_snippet_tag_block",
 }
 #: Blocks run elsewhere, with the reason.
 SKIPS = {
@@ -263,3 +264,16 @@ def test_explain_block(capsys: pytest.CaptureFixture[str]) -> None:
         "impossible Fetch Metadata: the Pirsch server's header rules, which it cannot run on a JSON "
         "hit (setting: exclude_bots)\n"
     )
+
+
+def test_snippet_tag_block(pirsch_env: FakePirschAPI) -> None:
+    from starlette.testclient import TestClient
+
+    names = run(block("TAG = snippet_tag(settings)"))
+    with TestClient(names["app"], client=("203.0.113.7", 5000)) as client:
+        page = client.get("/", headers=BROWSER_HEADERS).text
+        script = client.get("/p/pa.js")
+    assert '<script defer src="/p/pa.js" id="pianjs"' in page
+    assert "data-disable-page-views" in page  # the middleware's mode: one Settings for both
+    assert (script.status_code, script.content) == (200, pirsch_env.script)
+    assert [hit["url"] for hit in pirsch_env.hits] == ["http://testserver/"]

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 import pytest
 
+from pirsch_middleware.snippet_tag import snippet_tag
 from pirsch_middleware.testing import FakePirschAPI
 
 from .conftest import BROWSER_HEADERS, CHROME
@@ -97,6 +98,7 @@ def test_session_keep_alive_from_the_snippet_is_sent(adapter: str, api: FakePirs
         ("GET", "/p/pv", "t=Title&w=1", b"", b"url"),
         ("GET", "/p/pv", "url=%2Fpage", b"", b"absolute"),
         ("GET", "/p/pv", "url=javascript%3Aalert(1)", b"", b"absolute"),
+        ("GET", "/p/pv", urlencode({"url": PAGE_URL, "w": "\u00b2"}), b"", b"w:"),  # a digit
         ("POST", "/p/e", "", event_body(event_name=""), b"event_name"),
         ("POST", "/p/e", "", event_body(url=None), b"url"),
         ("POST", "/p/e", "", event_body(screen_width="wide"), b"screen_width"),
@@ -260,3 +262,63 @@ def test_script_is_served_with_caching_headers_and_revalidated(
     assert again[2] == b""
     assert other[0] == 200
     assert api.script_requests == 1  # fetched once, then served from memory
+
+
+def test_head_and_not_modified_give_the_scripts_length_or_none(
+    adapter: str, api: FakePirschAPI
+) -> None:
+    # RFC 9110 8.6: a HEAD or 304 response carries no body, and a Content-Length in it must
+    # be the length the GET's 200 would have had (before: 0, the length of the empty body).
+    with served(adapter, api) as (call, _):
+        etag = call("GET", "/p/pa.js", "", BROWSER_HEADERS)[1]["etag"]
+        head = call("HEAD", "/p/pa.js", "", BROWSER_HEADERS)
+        unchanged = call("GET", "/p/pa.js", "", {**BROWSER_HEADERS, "if-none-match": etag})
+    assert (head[0], head[2], unchanged[0], unchanged[2]) == (200, b"", 304, b"")
+    assert head[1]["etag"] == etag
+    for headers in (head[1], unchanged[1]):
+        assert headers["content-length"] == str(len(api.script))
+
+
+def test_refused_input_is_counted_as_invalid(adapter: str, api: FakePirschAPI) -> None:
+    # Like an event a view helper cannot send, a record the proxy refuses is counted (it was
+    # answered 400 and seen nowhere but in the browser).
+    with served(adapter, api) as (call, tracker):
+        assert call("POST", "/p/e", "", BROWSER_HEADERS, event_body(event_meta=["x"]))[0] == 400
+        assert call("GET", "/p/pv", "url=ftp%3A%2F%2Fexample.com%2F", BROWSER_HEADERS)[0] == 400
+        assert call("GET", "/p/e", "", BROWSER_HEADERS)[0] == 405  # no record: not counted
+        assert tracker.stats().skipped == {"invalid": 2}
+    assert api.received == []
+
+
+def test_head_of_the_page_view_endpoint_counts_nothing(adapter: str, api: FakePirschAPI) -> None:
+    # A HEAD (a link checker, curl -I) asks for the headers a GET would get, not for its effect.
+    with served(adapter, api) as (call, tracker):
+        status, _headers, body = call("HEAD", "/p/pv", PAGE_VIEW, BROWSER_HEADERS)
+        assert tracker.flush(2)
+    assert (status, body) == (200, b"")
+    assert api.received == []
+
+
+def test_event_with_a_lone_surrogate_escape_is_sent(adapter: str, api: FakePirschAPI) -> None:
+    # JSON.stringify writes half an emoji (a string a page cut with slice()) as a lone
+    # \ud83d escape, which is valid JSON: before, the event was refused as invalid JSON.
+    body = event_body(event_meta={"query": "\ud83d"}, title="Caf\udc80")
+    assert b"\\ud83d" in body
+    with served(adapter, api) as (call, tracker):
+        status, _headers, text = call("POST", "/p/e", "", BROWSER_HEADERS, body)
+        assert tracker.flush(2)
+    assert (status, text) == (200, b"")
+    [event] = api.events
+    assert event["event_meta"] == {"query": "?"}  # as the sender writes any lone surrogate
+    assert event["title"] == "Caf?"
+
+
+def test_tracking_turned_off_turns_the_proxy_off(adapter: str, api: FakePirschAPI) -> None:
+    # enabled=False sends nothing: before, the proxy still fetched the script from Pirsch for
+    # every page whose template wrote the tag, and answered the snippet's requests.
+    with served(adapter, api, enabled=False) as (call, tracker):
+        assert call("GET", "/p/pa.js", "", BROWSER_HEADERS)[0] == 404
+        assert call("GET", "/p/pv", PAGE_VIEW, BROWSER_HEADERS)[0] == 404
+        assert snippet_tag(tracker.settings) == ""
+    assert api.script_requests == 0
+    assert api.received == []

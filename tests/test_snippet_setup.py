@@ -131,6 +131,26 @@ def test_flask_route_added_later_wins_and_is_logged(
     assert "the snippet proxy is off: snippet_prefix" in caplog.text
 
 
+def test_flask_tag_is_empty_once_a_later_route_turned_the_proxy_off(api: FakePirschAPI) -> None:
+    from flask import Flask, render_template_string
+
+    from pirsch_middleware.flask import Pirsch
+
+    app = Flask("late_tag")
+    Pirsch(app, access_key=ACCESS_KEY, base_url=api.base_url, environ={}, snippet="only")
+    app.add_url_rule("/page", "page", lambda: render_template_string("{{ pirsch_snippet() }}"))
+    app.add_url_rule("/p/pa.js", "mine", lambda: "<html>the app's own page</html>")
+    client = app.test_client()
+    try:
+        first = client.get("/page").get_data(as_text=True)  # the proxy is turned off here
+        second = client.get("/page").get_data(as_text=True)
+    finally:
+        app.extensions["pirsch"].tracker.close(2)
+    # Before: both pages loaded the app's own /p/pa.js as the script, and the snippet sent
+    # its records to the app's routes.
+    assert (first, second) == ("", "")
+
+
 def test_django_route_under_the_prefix_is_improperly_configured(api: FakePirschAPI) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.django_settings")
     import django

@@ -390,3 +390,25 @@ def test_generator_app_event_on_a_skipped_request_finds_the_request(
     assert (status, body) == ("200 OK", PAGE)
     assert [(r.kind, r.body["event_name"]) for r in api.received] == [("event", "Seen")]
     assert tracker.stats().skipped == {"method": 1}
+
+
+@pytest.mark.parametrize(
+    ("size", "status", "sent"), [(60, "200 OK", ["Chunked"]), (70_000, "400 Bad Request", [])]
+)
+def test_snippet_event_with_a_chunked_body_is_read_without_content_length(
+    api: FakePirschAPI, make_tracker: Any, size: int, status: str, sent: list[str]
+) -> None:
+    # gunicorn and granian hand a chunked body on without CONTENT_LENGTH, saying so with
+    # wsgi.input_terminated: the body is read to its end (at most the limit), not taken as empty.
+    tracker = make_tracker(api, sync=True, snippet="only")
+    text = b'{"event_name": "Chunked", "url": "https://example.com/"}'.ljust(size)
+    answer = call(
+        PirschMiddleware(_page_with_event, tracker=tracker),
+        "/p/e",
+        REQUEST_METHOD="POST",
+        HTTP_TRANSFER_ENCODING="chunked",
+        **{"wsgi.input": io.BytesIO(text), "wsgi.input_terminated": True},
+    )
+    assert answer[0] == status
+    assert [r.body["event_name"] for r in api.received] == sent
+    assert b"JSON" not in answer[2]  # before: taken as an empty body, "got invalid JSON"

@@ -211,17 +211,27 @@ def _snippet_request(request: Any) -> tuple[SnippetProxy, str, RequestData, byte
         if endpoint is None:
             return None
         data = _Build(None)(request)  # every header: If-None-Match too
-        body = request.read(MAX_BODY + 1) if proxy.wants_body(endpoint, data.method) else b""
+        body = _body(request) if proxy.wants_body(endpoint, data.method) else b""
         return proxy, endpoint, data, body
     except Exception:
         report_error("the snippet proxy")
         return None
 
 
+def _body(request: Any) -> bytes:
+    """At most ``MAX_BODY`` + 1 bytes of the body; a chunked one too, which Django's WSGI
+    request takes as empty (no ``CONTENT_LENGTH``; gunicorn says ``wsgi.input_terminated``)."""
+    meta = request.META
+    if meta.get("wsgi.input_terminated") and not int(meta.get("CONTENT_LENGTH") or 0):
+        return meta["wsgi.input"].read(MAX_BODY + 1)  # type: ignore[no-any-return]
+    return request.read(MAX_BODY + 1)  # type: ignore[no-any-return]
+
+
 def _response(answer: Answer) -> HttpResponse:
     response = HttpResponse(answer.body, status=answer.status)
     for name, value in answer.headers:
         response[name] = value
+    response["Content-Length"] = answer.content_length  # as the other adapters send it
     return response
 
 
