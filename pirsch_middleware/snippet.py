@@ -62,7 +62,9 @@ FIRST_FETCH_WAIT = 1.0
 # Headers of the snippet's own request that say nothing about the page it reports.
 _NOT_OF_THE_PAGE = frozenset({"referer", "x-forwarded-proto", "x-forwarded-host"})
 _NO_STORE = ("Cache-Control", "no-store")
+# A 400 names the visitor's own input: plain text that no browser may sniff into HTML.
 _TEXT = ("Content-Type", "text/plain; charset=utf-8")
+_NOSNIFF = ("X-Content-Type-Options", "nosniff")
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +147,7 @@ class SnippetProxy:
             return Answer(200, [_TEXT, _NO_STORE])
         except ValueError as error:
             self.tracker.count_skip("invalid", request)  # as an event a view cannot send
-            return Answer(400, [_TEXT, _NO_STORE], str(error).encode("utf-8", "replace"))
+            return Answer(400, [_TEXT, _NOSNIFF, _NO_STORE], str(error).encode("utf-8", "replace"))
         except Exception:
             report_error("the snippet proxy")
             return Answer(500, [_TEXT, _NO_STORE], b"tracking failed")

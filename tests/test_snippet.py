@@ -113,6 +113,7 @@ def test_missing_or_malformed_fields_are_answered_400_with_the_reason(
         assert tracker.flush(2)
     assert status == 400
     assert headers["content-type"].startswith("text/plain")
+    assert headers["x-content-type-options"] == "nosniff"  # the reason quotes the visitor
     assert reason in text
     assert api.received == []
 
