@@ -137,6 +137,9 @@ class ScriptCache:
             try:
                 with os.fdopen(handle, "wb") as file:
                     file.write(body)
+                # mkstemp makes the file 0600; the script is public, and workers that run as
+                # another user must read it.
+                os.chmod(temporary, 0o644)
                 os.replace(temporary, self.path)
             except BaseException:
                 os.unlink(temporary)

@@ -94,6 +94,7 @@ def test_cache_file_serves_another_worker_while_pirsch_is_unreachable(
     cache = tmp_path / "pa.js"
     assert script(make_proxy(api, snippet_cache_file=str(cache))).body == api.script
     assert cache.read_bytes() == api.script
+    assert cache.stat().st_mode & 0o777 == 0o644  # workers running as another user read it
     with api.down():
         started = time.monotonic()
         other = script(make_proxy(api, snippet_cache_file=str(cache)))
