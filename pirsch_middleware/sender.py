@@ -196,6 +196,26 @@ class Sender:
         self._report(final=True)
         return finished
 
+    def reopen(self) -> None:
+        """Accept records again after :meth:`close`, for an app served again in the same process
+        after its lifespan ended (test clients do that): the next record starts a thread and a
+        connection afresh; the counters carry on. Nothing changes while a worker that ``close``
+        gave up on still runs (it owns the queue until it returns)."""
+        if self._pid != os.getpid():
+            self._reset()
+            return
+        thread = self._thread
+        if not self._closed or (thread is not None and thread.is_alive()):
+            return
+        self._thread = None
+        self._client = None
+        self._deadline = None
+        self._force = False
+        self._wake.clear()
+        self._interrupt.clear()
+        self._closed = False
+        _live.add(self)
+
     def stats(self) -> Stats:
         """The counters as they are now."""
         if self._pid != os.getpid():

@@ -95,6 +95,27 @@ def test_django_stock_asgi_application_warns_once_and_delivers_in_the_idle_windo
     assert "pirsch_middleware.django.asgi import get_asgi_application" in output
 
 
+def test_an_api_that_never_answers_at_shutdown_has_what_is_left_counted_and_logged_once(
+    api: FakePirschAPI, tmp_path: Path
+) -> None:
+    """The lifespan shutdown ends as close() does: tried until shortly before shutdown_timeout,
+    then the batch in flight and the queue are dropped (``shutdown``), in one log line."""
+    api.delay = 30.0  # takes each batch, answers long after the server has gone
+    command = [
+        "-m", "uvicorn", "example_apps.starlette_app:app", "--port", "{port}",
+        "--no-proxy-headers",
+    ]  # fmt: skip
+    environ = {"PIRSCH_FLUSH_INTERVAL": "60", "PIRSCH_SHUTDOWN_TIMEOUT": "2"}
+    with serve("api-never-answers", api, tmp_path, command, **environ) as (client, exit_took):
+        for n in range(20):
+            assert client.get("/", params={"n": n}).status_code == 200
+    assert api.received == []
+    output = (tmp_path / "api-never-answers.log").read_text()
+    assert output.count("pirsch_middleware: dropped") == 1, output
+    assert "pirsch_middleware: dropped 20 records (shutdown: 20)" in output
+    assert exit_took[0] < 2 + 8  # shutdown_timeout, and uvicorn's own stop
+
+
 def test_a_process_pool_recycling_each_worker_delivers_every_record(api: FakePirschAPI) -> None:
     from .test_process import delivered, run
 

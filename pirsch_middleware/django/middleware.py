@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.core.exceptions import ImproperlyConfigured
 
+from pirsch_middleware.asgi import end_lifespan
 from pirsch_middleware.context import RequestContext, _current, report_error
 from pirsch_middleware.errors import ConfigurationError
 from pirsch_middleware.pageview import merge_accept_ch
@@ -77,13 +77,10 @@ def _check_lifespan() -> None:
     )
 
 
-def flush_all() -> None:
-    """Deliver what every tracker of this process holds, within the longest shutdown timeout."""
-    entries = list(_trackers.values())
-    timeout = max((entry[1].settings.shutdown_timeout for entry in entries), default=0.0)
-    deadline = time.monotonic() + timeout
-    for _, tracker, _ in entries:
-        tracker.flush(max(0.0, deadline - time.monotonic()))
+def close_all() -> None:
+    """At lifespan shutdown: every tracker of this process delivers within the longest
+    shutdown timeout and counts what is left (see ``end_lifespan``), then tracks again."""
+    end_lifespan(*(entry[1] for entry in list(_trackers.values())))
 
 
 class PirschMiddleware:
