@@ -18,7 +18,7 @@ from typing import Any
 
 from .stats import logger
 
-__all__ = ["threads_unavailable", "watch_exit"]
+__all__ = ["fork_pending", "threads_unavailable", "watch_exit"]
 
 # Finalizers of exitpriority >= 0 run before multiprocessing terminates a child's own daemon
 # children; a low priority lets the app's finalizers (a pool's, say) run first.
@@ -116,27 +116,13 @@ def _in_child(package: str) -> bool:
 
 
 def threads_unavailable() -> bool:
-    """Whether this process must send from the caller's thread instead of starting a thread.
-
-    Two cases, both under uWSGI (read from ``uwsgi.opt``, as sentry-python's ``_compat.py``
-    does):
-
-    - Python without threads: uWSGI before 2.0.27 started without ``--enable-threads`` (or
-      ``--threads``), where a thread never runs while the worker waits for requests. Said once,
-      in the log.
-    - A master that loads the app and then forks its workers without Python's fork hooks
-      (uWSGI's default; ``--py-call-uwsgi-fork-hooks`` turns them on). A thread running in the
-      master at the fork may hold the GIL or a lock there, and the worker that inherits it
-      hangs, when it starts or when it ends. The master serves no requests: what it tracks (a
-      warm-up, an event at import) goes out from where it was tracked, and its workers start
-      their own thread.
-    """
+    """Whether this process runs Python without threads: uWSGI before 2.0.27 started without
+    ``--enable-threads`` (or ``--threads``), where a thread never runs while the worker waits
+    for requests (sentry-python reads ``uwsgi.opt`` the same way). Says so once, in the log."""
     uwsgi: Any = sys.modules.get("uwsgi")
     if uwsgi is None or not hasattr(uwsgi, "opt"):
         return False
     options = uwsgi.opt
-    if _forks_without_hooks(uwsgi):
-        return True
     if _on(options, "enable-threads") or _on(options, "threads"):
         return False
     if tuple(getattr(uwsgi, "version_info", (0, 0, 0))[:3]) >= (2, 0, 27):
@@ -149,15 +135,22 @@ def threads_unavailable() -> bool:
     return True
 
 
-def _forks_without_hooks(uwsgi: Any) -> bool:
-    """Whether this is the uWSGI master (the app loaded there, not ``--lazy-apps``) and uWSGI
-    forks without Python's fork hooks (uWSGI's ``plugins/python/python_plugin.c`` runs
-    ``PyOS_AfterFork_Child`` only with ``--py-call-uwsgi-fork-hooks``)."""
+def fork_pending() -> bool:
+    """Whether this is a uWSGI master that loaded the app and will fork its workers without
+    Python's fork hooks (uWSGI's default: its ``plugins/python/python_plugin.c`` runs
+    ``PyOS_AfterFork_Child`` only with ``--py-call-uwsgi-fork-hooks``). A thread running in the
+    master at the fork may hold the GIL there, and the worker that inherits it hangs, when it
+    starts and again when it is stopped (sentry-python's ``_compat.py`` warns of the same).
+    The master serves no requests and runs no exit hook (uWSGI's ``core/uwsgi.c``,
+    ``uwsgi_plugins_atexit``: "the master cannot run atexit handlers")."""
+    uwsgi: Any = sys.modules.get("uwsgi")
+    if uwsgi is None or not hasattr(uwsgi, "opt"):
+        return False
     if _on(uwsgi.opt, "py-call-uwsgi-fork-hooks"):
         return False
     try:
         return bool(uwsgi.masterpid() == os.getpid())
-    except Exception:  # an embedding without masterpid(): assume a worker
+    except Exception:  # an embedding without masterpid(): take it for a worker
         return False
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from .client import PirschClient, encode
 from .errors import PirschError
-from .lifecycle import threads_unavailable, watch_exit
+from .lifecycle import fork_pending, threads_unavailable, watch_exit
 from .records import Record
 from .settings import Settings
 from .stats import Counts, RateLimitedLog, Stats, logger
@@ -91,6 +91,7 @@ class Sender:
         self._closed = False
         self._deadline: float | None = None
         self._inline = False  # no thread can run: the request path sends (see _send_inline)
+        self._eager = False  # inline, each record as it comes: a uWSGI master (see _start)
         self._inline_next = 0.0
         self._held: list[Record] = []  # built, failed, to go first in inline mode
         self._force = False
@@ -237,6 +238,11 @@ class Sender:
             if self._thread is not None or self._inline:
                 return
             watch_exit(_at_exit)
+            if fork_pending():
+                # No thread before uWSGI forks without Python's fork hooks, and its master runs
+                # no exit hook: what the master tracks goes out as it is tracked.
+                self._inline = self._eager = True
+                return
             if threads_unavailable():
                 self._inline = True
                 return
@@ -256,8 +262,8 @@ class Sender:
         then (or when nothing was due)."""
         now = time.monotonic()
         queue = self._queue
-        due = self._held or len(queue) >= INLINE_BATCH or now >= self._inline_next
-        if not due or (not force and now < self._inline_next):
+        due = self._eager or self._held or len(queue) >= INLINE_BATCH or now >= self._inline_next
+        if not due or (not force and not self._eager and now < self._inline_next):
             return False
         self._inline_next = now + max(self._interval, INLINE_EVERY)
         records = self._held
