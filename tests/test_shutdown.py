@@ -59,6 +59,11 @@ CASES: dict[str, tuple[list[str], dict[str, str]]] = {
     "granian-asgi": ([*GRANIAN, "--interface", "asgi", ASGI_APP], {}),
     "uwsgi-prefork": (UWSGI, {"WARM_UP": "3"}),
     "uwsgi-lazy-apps": ([*UWSGI, "--lazy-apps", "--shared-import", "ssl"], {}),
+    # Django's own ASGI app refuses lifespan: granian's workers deliver where they end anyway.
+    "granian-django-stock-asgi": (
+        [*GRANIAN, "--interface", "asgi", "--factory", "django.core.asgi:get_asgi_application"],
+        {"DJANGO_SETTINGS_MODULE": "example_apps.django_app.settings", "PIRSCH_FLUSH_INTERVAL": "60"},
+    ),
     # granian's WSGI workers end with os._exit: no lifespan, no atexit.
     "granian-wsgi": ([*GRANIAN, "--interface", "wsgi", WSGI_APP], {}),
 }  # fmt: skip

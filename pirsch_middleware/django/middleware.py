@@ -71,8 +71,9 @@ def _check_lifespan() -> None:
         return
     _warned = True
     logger.warning(
-        "pirsch_middleware: Django runs under ASGI without lifespan, so records queued when the "
-        "server stops are lost (uvicorn ends the process without exit hooks); in asgi.py use "
+        "pirsch_middleware: Django runs under ASGI without lifespan, so under uvicorn (also "
+        "gunicorn's UvicornWorker) records queued when the server stops are lost: it ends the "
+        "process without exit hooks; in asgi.py use "
         "`from pirsch_middleware.django.asgi import get_asgi_application`"
     )
 
