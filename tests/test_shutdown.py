@@ -75,10 +75,12 @@ def test_every_page_view_arrives_once_when_the_server_stops(
 ) -> None:
     command, env = CASES[name]
     with serve(name, api, tmp_path, command, **env) as (client, exit_took):
+        # The socket listens before these servers' workers have loaded the app, and a worker
+        # told to stop while it loads never stops (the server waits for it): wait for both.
         if "--lazy-apps" in command:
-            # The socket listens before the workers load the app; a worker told to stop while
-            # loading it never stops (uWSGI waits for it): the test waits until both are ready.
             wait_for_line(tmp_path / f"{name}.log", "WSGI app 0 (mountpoint='') ready", 2)
+        elif "granian" in command:
+            wait_for_line(tmp_path / f"{name}.log", "Started worker-", 2)
         for n in range(REQUESTS):
             # A new connection each time: uWSGI's --http-socket does not keep connections alive.
             response = client.get("/", params={"n": n}, headers={"Connection": "close"}, timeout=30)
