@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import TYPE_CHECKING, Any, cast
 
@@ -18,7 +19,7 @@ from .tracker import Tracker
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-__all__ = ["PirschMiddleware", "answer_lifespan"]
+__all__ = ["PirschMiddleware", "answer_lifespan", "end_lifespan"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -110,14 +111,15 @@ class PirschMiddleware:
             context.finish()
 
     async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Run the app's lifespan and flush at its shutdown. An app that refuses lifespan (it
-        raises or returns without answering, as Django's does) is answered for, so the server
-        still tells us when it stops: uvicorn ends the process by re-raising SIGTERM after a
-        graceful shutdown, where ``atexit`` never runs."""
+        """Run the app's lifespan and end the tracker's work at its shutdown (see
+        :func:`end_lifespan`). An app that refuses lifespan (it raises or returns without
+        answering, as Django's does) is answered for, so the server still tells us when it
+        stops: uvicorn ends the process by re-raising SIGTERM after a graceful shutdown, where
+        ``atexit`` never runs."""
         tracker = self.tracker
 
-        def flush() -> None:
-            tracker.flush(tracker.settings.shutdown_timeout)
+        def end() -> None:
+            end_lifespan(tracker)
 
         taken: list[Message] = []  # what the app took from the server and left unanswered
         answered = False
@@ -131,7 +133,7 @@ class PirschMiddleware:
             nonlocal answered
             answered = True
             if message["type"] == "lifespan.shutdown.complete":
-                await _off_loop(flush)
+                await _off_loop(end)
             await send(message)
 
         try:
@@ -140,7 +142,7 @@ class PirschMiddleware:
             if answered:
                 raise
         if not answered:
-            await _answer(receive, send, flush, taken)
+            await _answer(receive, send, end, taken)
 
 
 async def _fail_startup(error: ConfigurationError, receive: Receive, send: Send) -> None:
@@ -292,6 +294,20 @@ async def _answer_snippet(
     return True
 
 
+def end_lifespan(*trackers: Tracker) -> None:
+    """At lifespan shutdown, what :meth:`Tracker.close` does: deliver what the trackers hold
+    within the longest ``shutdown_timeout`` (seconds; a failed batch is tried again until shortly
+    before it), and count what is left, in flight or queued, as dropped (``shutdown``), logged
+    once. Then each tracker accepts records again, with its counters kept: the app may be served
+    again in this process (a test client entered twice, say)."""
+    timeout = max((tracker.settings.shutdown_timeout for tracker in trackers), default=0.0)
+    deadline = time.monotonic() + timeout
+    for tracker in trackers:
+        tracker.close(max(0.0, deadline - time.monotonic()))
+    for tracker in trackers:
+        tracker.reopen()
+
+
 def answer_lifespan(app: ASGIApp, on_shutdown: Callable[[], object]) -> ASGIApp:
     """Wrap an app that does not speak the lifespan protocol (Django's) so that the server's
     shutdown runs ``on_shutdown`` (in a thread) before the process ends.
@@ -324,7 +340,8 @@ async def _answer(
 
 
 async def _off_loop(work: Callable[[], object]) -> None:
-    """Wait for ``work`` (a flush) without blocking the event loop (when it is asyncio's)."""
+    """Wait for ``work`` (the shutdown's delivery) without blocking the event loop (when it
+    is asyncio's)."""
     try:
         try:
             loop = asyncio.get_running_loop()

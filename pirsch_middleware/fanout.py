@@ -162,6 +162,11 @@ class Fanout:
             thread.join()  # each close() ends by the deadline
         return all(results)
 
+    def reopen(self) -> None:
+        """Every dashboard's sender accepts records again after :meth:`close`."""
+        for _, sender in self._senders:
+            sender.reopen()
+
     def stats(self) -> Stats:
         """The sums over the dashboards (a record counts once per dashboard), and each
         dashboard's own counters in ``destinations``."""

@@ -31,11 +31,15 @@ class InlineSender:
     """
 
     def __init__(
-        self, delivery: Delivery, take: Callable[[int], list[Record]], interval: float
+        self,
+        delivery: Delivery,
+        take: Callable[[int], list[Record]],
+        interval: float,
+        every: float = INLINE_EVERY,
     ) -> None:
         self._delivery = delivery
         self._take = take
-        self._every = max(interval, INLINE_EVERY)
+        self._every = max(interval, every) if every else 0.0  # 0: each record as it comes
         self._next = 0.0
         #: Built records whose batch failed, to go before anything queued.
         self.held: list[Record] = []

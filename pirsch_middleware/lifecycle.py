@@ -18,7 +18,7 @@ from typing import Any
 
 from .stats import logger
 
-__all__ = ["threads_unavailable", "watch_exit"]
+__all__ = ["fork_pending", "threads_unavailable", "watch_exit"]
 
 # Finalizers of exitpriority >= 0 run before multiprocessing terminates a child's own daemon
 # children; a low priority lets the app's finalizers (a pool's, say) run first.
@@ -63,6 +63,39 @@ def watch_exit(on_exit: Callable[[], object]) -> None:
                     previous()
 
         uwsgi.atexit = at_uwsgi_exit
+        _check_exit_order(uwsgi)
+
+
+# uWSGI's --shared-import and its other spellings (plugins/python/python_plugin.c).
+_SHARED_IMPORTS = ("shared-import", "shared-pyimport", "shared-py-import", "shared-python-import")
+
+
+def _check_exit_order(uwsgi: Any) -> None:
+    """Say once when this uWSGI worker cannot send at its exit: before 2.0.30 uWSGI registers its
+    exit hook before a ``--lazy-apps`` worker loads the app, so OpenSSL's own exit handler
+    (registered when the app first imports ``ssl``) runs first and no HTTP client can be made
+    there (uWSGI commit b6e37c50, "install atexit handlers after apps are initialized").
+    ``--shared-import ssl`` loads OpenSSL in the master, before uWSGI's hook."""
+    options = uwsgi.opt
+    if not (_on(options, "lazy-apps") or _on(options, "lazy")):
+        return
+    if tuple(getattr(uwsgi, "version_info", (0, 0, 0))[:3]) >= (2, 0, 30):
+        return
+    imported = {value for name in _SHARED_IMPORTS for value in _values(options, name)}
+    if imported & {"ssl", "_ssl"}:
+        return
+    logger.warning(
+        "pirsch_middleware: uWSGI before 2.0.30 with --lazy-apps runs its exit hook after "
+        "OpenSSL has shut down, so records still queued when a worker stops cannot be sent; "
+        "upgrade uWSGI or start it with --shared-import ssl"
+    )
+
+
+def _values(options: Any, name: str) -> list[str]:
+    """A uWSGI option's values as text (an option given twice is a list)."""
+    value = options.get(name)
+    values = value if isinstance(value, list) else [] if value is None else [value]
+    return [v.decode("latin-1") if isinstance(v, bytes) else str(v) for v in values]
 
 
 def _celery_receiver(on_exit: Callable[[], object]) -> Callable[..., None]:
@@ -90,7 +123,7 @@ def threads_unavailable() -> bool:
     if uwsgi is None or not hasattr(uwsgi, "opt"):
         return False
     options = uwsgi.opt
-    if options.get("enable-threads") or options.get("threads"):
+    if _on(options, "enable-threads") or _on(options, "threads"):
         return False
     if tuple(getattr(uwsgi, "version_info", (0, 0, 0))[:3]) >= (2, 0, 27):
         return False
@@ -100,3 +133,32 @@ def threads_unavailable() -> bool:
         "them in the background"
     )
     return True
+
+
+def fork_pending() -> bool:
+    """Whether this is a uWSGI master that loaded the app and will fork its workers without
+    Python's fork hooks (uWSGI's default: its ``plugins/python/python_plugin.c`` runs
+    ``PyOS_AfterFork_Child`` only with ``--py-call-uwsgi-fork-hooks``). A thread running in the
+    master at the fork may hold the GIL there, and the worker that inherits it hangs, when it
+    starts and again when it is stopped (sentry-python's ``_compat.py`` warns of the same).
+    The master serves no requests and runs no exit hook (uWSGI's ``core/uwsgi.c``,
+    ``uwsgi_plugins_atexit``: "the master cannot run atexit handlers")."""
+    uwsgi: Any = sys.modules.get("uwsgi")
+    if uwsgi is None or not hasattr(uwsgi, "opt"):
+        return False
+    if _on(uwsgi.opt, "py-call-uwsgi-fork-hooks"):
+        return False
+    try:
+        return bool(uwsgi.masterpid() == os.getpid())
+    except Exception:  # an embedding without masterpid(): take it for a worker
+        return False
+
+
+def _on(options: Any, name: str) -> bool:
+    """Whether a uWSGI option is on: a flag is ``True``; an ini value such as ``false`` is off."""
+    value = options.get(name)
+    if isinstance(value, bytes):
+        value = value.decode("latin-1")
+    if isinstance(value, str):
+        return value.strip().lower() not in ("", "0", "false", "no", "off")
+    return bool(value)

@@ -13,7 +13,7 @@ from typing import Any
 from .client import PirschClient
 from .delivery import REPORT_INTERVAL, Delivery
 from .inline import InlineSender
-from .lifecycle import threads_unavailable, watch_exit
+from .lifecycle import fork_pending, threads_unavailable, watch_exit
 from .records import Record
 from .settings import Settings
 from .stats import Stats, logger
@@ -169,6 +169,26 @@ class Sender:
         delivery.report(final=True)
         return finished
 
+    def reopen(self) -> None:
+        """Accept records again after :meth:`close`, for an app served again in the same process
+        after its lifespan ended (test clients do that): the next record starts a thread and a
+        connection afresh; the counters carry on. Nothing changes while a worker that ``close``
+        gave up on still runs (it owns the queue until it returns)."""
+        if self._pid != os.getpid():
+            self._reset()
+            return
+        thread = self._thread
+        if not self._closed or (thread is not None and thread.is_alive()):
+            return
+        self._thread = None
+        self._delivery.close_by(None)
+        self._delivery.client = None  # close() closed it: the next post opens one
+        self._force = False
+        self._wake.clear()
+        self._interrupt.clear()
+        self._closed = False
+        _live.add(self)
+
     def stats(self) -> Stats:
         """The counters as they are now."""
         if self._pid != os.getpid():
@@ -191,6 +211,11 @@ class Sender:
             if self._thread is not None or self._inline is not None:
                 return
             watch_exit(_at_exit)
+            if fork_pending():
+                # No thread before uWSGI forks without Python's fork hooks, and its master runs
+                # no exit hook: what the master tracks goes out as it is tracked.
+                self._inline = InlineSender(self._delivery, self._take, self._interval, every=0.0)
+                return
             if threads_unavailable():
                 self._inline = InlineSender(self._delivery, self._take, self._interval)
                 return

@@ -295,6 +295,11 @@ class Tracker:
         """Flush within ``timeout`` seconds (``shutdown_timeout`` by default) and stop."""
         return self._sender.close(self.settings.shutdown_timeout if timeout is None else timeout)
 
+    def reopen(self) -> None:
+        """Track again after :meth:`close` (an ASGI lifespan that ended and started again in
+        one process, as test clients do); the counters carry on."""
+        self._sender.reopen()
+
     def stats(self) -> Stats:
         """The counters: queued, pending, sent, retried, maybe_duplicated, dropped and skipped
         by reason, and records sent with a likely wrong address (``address_warnings``)."""

@@ -1,8 +1,8 @@
 """Apps for the end-to-end shutdown tests (tests/test_shutdown.py), served by real servers.
 
 Records wait for company for a minute here (``flush_interval=60``), so nothing is delivered
-while the server runs: what arrives was delivered where the process ended. ``WARM_UP=1`` tracks
-one request at import: in a pre-fork server's master, before the fork.
+while the server runs: what arrives was delivered where the process ended. ``WARM_UP=n`` tracks
+n requests at import: in a pre-fork server's master, before the fork.
 """
 
 from __future__ import annotations
@@ -54,9 +54,9 @@ async def http_only(scope: Any, receive: Any, send: Any) -> None:
 
 plain_asgi = PirschMiddleware(http_only, flush_interval=HOLD)
 
-if os.environ.get("WARM_UP"):
+for n in range(int(os.environ.get("WARM_UP", "0"))):
     wsgi_app.test_client().get(
-        "/?warm-up",
+        f"/?warm-up={n}",
         headers=NAVIGATION_HEADERS,
         environ_base={"REMOTE_ADDR": "198.51.100.1"},
     )

@@ -220,6 +220,23 @@ def test_lifespan_shutdown_flushes(api: FakePirschAPI, make_tracker: Any) -> Non
     assert len(api.hits) == 3
 
 
+def test_lifespan_entered_twice_tracks_and_delivers_both_times(
+    api: FakePirschAPI, make_tracker: Any
+) -> None:
+    # The lifespan shutdown closes the tracker (what is left is counted), then it tracks again.
+    tracker = make_tracker(api, flush_interval=60)
+    app = starlette_app(tracker)
+    for round in range(2):
+        with TestClient(app, client=VISITOR) as client:
+            client.get("/", params={"round": round}, headers=BROWSER_HEADERS)
+        assert [hit["url"][-7:] for hit in api.hits] == [f"round={n}" for n in range(round + 1)]
+    client.get("/", params={"round": 2}, headers=BROWSER_HEADERS)  # after it, no lifespan
+    assert tracker.flush(5)
+    assert len(api.hits) == 3
+    stats = tracker.stats()
+    assert (stats.sent, stats.dropped) == (3, {})
+
+
 def test_websocket_passes_through(api: FakePirschAPI, tracker: Tracker) -> None:
     with TestClient(starlette_app(tracker), client=VISITOR) as client:
         with client.websocket_connect("/ws", headers=BROWSER_HEADERS) as ws:

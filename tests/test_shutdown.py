@@ -9,11 +9,13 @@ missing page views, and bounds the time the server took to stop.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
 from collections import Counter
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -27,12 +29,18 @@ REQUESTS = 60
 GUNICORN = ["-m", "gunicorn", "--bind", "127.0.0.1:{port}", "--workers", "2"]
 WSGI_APP = "tests.server_apps:wsgi_app"
 ASGI_APP = "tests.server_apps:asgi_app"
+UWSGI = [
+    "-c", "import sys; from pyuwsgi import run; sys.exit(run())", "--master", "--processes", "2",
+    "--enable-threads", "--http-socket", "127.0.0.1:{port}",
+    "--hook-master-start", "unix_signal:15 gracefully_kill_them_all",
+    "--module", WSGI_APP,
+]  # fmt: skip
 GRANIAN = ["-m", "granian", "--host", "127.0.0.1", "--port", "{port}", "--workers", "2"]
 
 # name: (arguments to Python, environment)
 CASES: dict[str, tuple[list[str], dict[str, str]]] = {
-    # A warm-up request tracked in the master before it forks the workers.
-    "gunicorn-sync-preload": ([*GUNICORN, "--preload", WSGI_APP], {"WARM_UP": "1"}),
+    # Warm-up requests tracked in the master before it forks the workers.
+    "gunicorn-sync-preload": ([*GUNICORN, "--preload", WSGI_APP], {"WARM_UP": "3"}),
     "gunicorn-gthread": ([*GUNICORN, "--worker-class", "gthread", "--threads", "4", WSGI_APP], {}),
     "gunicorn-gevent": ([*GUNICORN, "--worker-class", "gevent", WSGI_APP], {}),
     # Workers end and are replaced while the traffic runs.
@@ -49,6 +57,13 @@ CASES: dict[str, tuple[list[str], dict[str, str]]] = {
     "hypercorn": (["-m", "hypercorn", "--bind", "127.0.0.1:{port}", ASGI_APP], {}),
     "daphne": (["-m", "daphne", "-b", "127.0.0.1", "-p", "{port}", ASGI_APP], {}),
     "granian-asgi": ([*GRANIAN, "--interface", "asgi", ASGI_APP], {}),
+    "uwsgi-prefork": (UWSGI, {"WARM_UP": "3"}),
+    "uwsgi-lazy-apps": ([*UWSGI, "--lazy-apps", "--shared-import", "ssl"], {}),
+    # Django's own ASGI app refuses lifespan: granian's workers deliver where they end anyway.
+    "granian-django-stock-asgi": (
+        [*GRANIAN, "--interface", "asgi", "--factory", "django.core.asgi:get_asgi_application"],
+        {"DJANGO_SETTINGS_MODULE": "example_apps.django_app.settings", "PIRSCH_FLUSH_INTERVAL": "60"},
+    ),
     # granian's WSGI workers end with os._exit: no lifespan, no atexit.
     "granian-wsgi": ([*GRANIAN, "--interface", "wsgi", WSGI_APP], {}),
 }  # fmt: skip
@@ -60,19 +75,33 @@ def test_every_page_view_arrives_once_when_the_server_stops(
 ) -> None:
     command, env = CASES[name]
     with serve(name, api, tmp_path, command, **env) as (client, exit_took):
+        # The socket listens before these servers' workers have loaded the app, and a worker
+        # told to stop while it loads never stops (the server waits for it): wait for both.
+        if "--lazy-apps" in command:
+            wait_for_line(tmp_path / f"{name}.log", "WSGI app 0 (mountpoint='') ready", 2)
+        elif "granian" in command:
+            wait_for_line(tmp_path / f"{name}.log", "Started worker-", 2)
         for n in range(REQUESTS):
             # A new connection each time: uWSGI's --http-socket does not keep connections alive.
-            # A generous timeout: with --lazy-apps the socket listens before the app is loaded.
             response = client.get("/", params={"n": n}, headers={"Connection": "close"}, timeout=30)
             assert response.status_code == 200
     arrived = Counter(hit["url"].split("/", 3)[3] for hit in api.hits)
     expected = {f"?n={n}" for n in range(REQUESTS)}
+    # What the master tracked before the fork is the master's to send, never a worker's too.
+    expected |= {f"?warm-up={n}" for n in range(int(env.get("WARM_UP", "0")))}
     missing = expected - set(arrived)
     duplicated = {url: count for url, count in arrived.items() if count > 1}
-    assert (sorted(missing), duplicated) == ([], {})
-    # The master's warm-up is the master's to send (or lose), never a worker's too.
-    assert set(arrived) - expected <= {"?warm-up"}
+    assert (sorted(missing), duplicated, sorted(set(arrived) - expected)) == ([], {}, [])
     assert exit_took[0] < 10
+
+
+def wait_for_line(log: Path, text: str, count: int, timeout: float = 60) -> None:
+    """Wait until ``text`` appears ``count`` times in a server's log."""
+    deadline = time.monotonic() + timeout
+    while log.read_text().count(text) < count:
+        if time.monotonic() > deadline:
+            pytest.fail(f"{text!r} not {count} times in {log.name}:\n{log.read_text()}")
+        time.sleep(0.05)
 
 
 def test_django_stock_asgi_application_warns_once_and_delivers_in_the_idle_window(
@@ -93,6 +122,27 @@ def test_django_stock_asgi_application_warns_once_and_delivers_in_the_idle_windo
     output = (tmp_path / "django-stock-asgi.log").read_text()
     assert output.count("Django runs under ASGI without lifespan") == 1
     assert "pirsch_middleware.django.asgi import get_asgi_application" in output
+
+
+def test_an_api_that_never_answers_at_shutdown_has_what_is_left_counted_and_logged_once(
+    api: FakePirschAPI, tmp_path: Path
+) -> None:
+    """The lifespan shutdown ends as close() does: tried until shortly before shutdown_timeout,
+    then the batch in flight and the queue are dropped (``shutdown``), in one log line."""
+    api.delay = 30.0  # takes each batch, answers long after the server has gone
+    command = [
+        "-m", "uvicorn", "example_apps.starlette_app:app", "--port", "{port}",
+        "--no-proxy-headers",
+    ]  # fmt: skip
+    environ = {"PIRSCH_FLUSH_INTERVAL": "60", "PIRSCH_SHUTDOWN_TIMEOUT": "2"}
+    with serve("api-never-answers", api, tmp_path, command, **environ) as (client, exit_took):
+        for n in range(20):
+            assert client.get("/", params={"n": n}).status_code == 200
+    assert api.received == []
+    output = (tmp_path / "api-never-answers.log").read_text()
+    assert output.count("pirsch_middleware: dropped") == 1, output
+    assert "pirsch_middleware: dropped 20 records (shutdown: 20)" in output
+    assert exit_took[0] < 2 + 8  # shutdown_timeout, and uvicorn's own stop
 
 
 def test_a_process_pool_recycling_each_worker_delivers_every_record(api: FakePirschAPI) -> None:
@@ -174,7 +224,7 @@ def test_uwsgi_without_threads_warns_and_sends_from_the_requests(
     with serve("uwsgi-without-threads", api, tmp_path, command) as (client, exit_took):
         for n in range(40):
             # uWSGI's --http-socket keeps no connection alive.
-            response = client.get("/", params={"n": n}, headers={"Connection": "close"})
+            response = client.get("/", params={"n": n}, headers={"Connection": "close"}, timeout=30)
             assert response.status_code == 200
             time.sleep(0.05)
         while_running = len(api.hits)
@@ -185,3 +235,22 @@ def test_uwsgi_without_threads_warns_and_sends_from_the_requests(
     assert "Python threads support is disabled" in output  # the set-up this test is about
     assert output.count("uWSGI runs Python without threads") == 1
     assert exit_took[0] < 10
+
+
+def test_uwsgi_lazy_apps_says_when_its_exit_hook_comes_after_openssl(
+    api: FakePirschAPI, tmp_path: Path
+) -> None:
+    """Before 2.0.30 a --lazy-apps worker's exit hook runs after OpenSSL has shut down (no HTTP
+    client can be made there): each worker says so once, when it starts tracking."""
+    command = [*UWSGI[:-2], "--lazy-apps", "--module", "example_apps.flask_app:app"]
+    with serve("uwsgi-lazy-openssl", api, tmp_path, command) as (client, _):
+        wait_for_line(tmp_path / "uwsgi-lazy-openssl.log", "WSGI app 0 (mountpoint='') ready", 2)
+        for n in range(20):
+            response = client.get("/", params={"n": n}, headers={"Connection": "close"}, timeout=30)
+            assert response.status_code == 200
+        api.wait_for(20)  # sent while the workers run (flush_interval 0.1 s): none left at exit
+    output = (tmp_path / "uwsgi-lazy-openssl.log").read_text()
+    workers = len(set(re.findall(r"\[pid: (\d+)\|app", output)))  # those that served (and track)
+    old = tuple(map(int, version("pyuwsgi").split(".")[:3])) < (2, 0, 30)
+    assert output.count("runs its exit hook after OpenSSL has shut down") == (workers if old else 0)
+    assert len(api.hits) == 20

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
 from typing import Any
 
@@ -11,6 +10,7 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_asy
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpResponse
 
+from pirsch_middleware.asgi import end_lifespan
 from pirsch_middleware.context import RequestContext, _current, report_error
 from pirsch_middleware.errors import ConfigurationError
 from pirsch_middleware.pageview import merge_accept_ch
@@ -77,19 +77,17 @@ def _check_lifespan() -> None:
         return
     _warned = True
     logger.warning(
-        "pirsch_middleware: Django runs under ASGI without lifespan, so records queued when the "
-        "server stops are lost (uvicorn ends the process without exit hooks); in asgi.py use "
+        "pirsch_middleware: Django runs under ASGI without lifespan, so under uvicorn (also "
+        "gunicorn's UvicornWorker) records queued when the server stops are lost: it ends the "
+        "process without exit hooks; in asgi.py use "
         "`from pirsch_middleware.django.asgi import get_asgi_application`"
     )
 
 
-def flush_all() -> None:
-    """Deliver what every tracker of this process holds, within the longest shutdown timeout."""
-    entries = list(_trackers.values())
-    timeout = max((entry[1].settings.shutdown_timeout for entry in entries), default=0.0)
-    deadline = time.monotonic() + timeout
-    for _, tracker, _ in entries:
-        tracker.flush(max(0.0, deadline - time.monotonic()))
+def close_all() -> None:
+    """At lifespan shutdown: every tracker of this process delivers within the longest
+    shutdown timeout and counts what is left (see ``end_lifespan``), then tracks again."""
+    end_lifespan(*(entry[1] for entry in list(_trackers.values())))
 
 
 class PirschMiddleware:
