@@ -134,33 +134,11 @@ class Fanout:
         dashboard): a dashboard that does not answer loses what it holds (``shutdown``), the
         others deliver theirs meanwhile. ``False`` if any was cut short."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        results = [False] * len(self._senders)
-
-        def close(index: int) -> None:
-            name, sender = self._senders[index]
-            left = None if deadline is None else max(0.0, deadline - time.monotonic())
-            results[index] = self._call(name, sender.close, left)
-
-        helpers, unstarted = [], []
-        for index in range(1, len(self._senders)):
-            thread = threading.Thread(target=close, args=(index,), name="pirsch-close")
-            try:
-                thread.start()
-            except RuntimeError:  # interpreter shutdown (3.12+): no new threads
-                unstarted.append(index)
-                continue
-            helpers.append(thread)
-        for index in unstarted:
-            # These close one by one, after the first: a flush(0) sets their threads
-            # delivering now, so they are not left with an empty remainder of the deadline.
-            name, sender = self._senders[index]
-            self._call(name, sender.flush, 0.0)
-        close(0)
-        for index in unstarted:
-            close(index)
-        for thread in helpers:
-            thread.join()  # each close() ends by the deadline
-        return all(results)
+        for _, sender in self._senders:
+            sender.begin_close(deadline)
+        # Every sender ends (and reports), even after one was cut short: no short-circuit.
+        ended = [self._call(name, sender.end_close, deadline) for name, sender in self._senders]
+        return all(ended)
 
     def reopen(self) -> None:
         """Every dashboard's sender accepts records again after :meth:`close`."""

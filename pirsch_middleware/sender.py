@@ -7,7 +7,7 @@ import threading
 import time
 import weakref
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from .client import PirschClient
@@ -144,19 +144,34 @@ class Sender:
         sent before it. What is left at the deadline, in flight or queued, is dropped, counted
         (``shutdown``) and logged once.
         """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        self.begin_close(deadline)
+        return self.end_close(deadline)
+
+    def begin_close(self, deadline: float | None) -> None:
+        """The first half of :meth:`close`: accept nothing more and set the worker delivering
+        what it holds until ``deadline`` (a ``time.monotonic()`` value), without waiting. Several
+        senders closed together begin all, then end each (:func:`close_together`), so they share
+        one deadline instead of adding theirs up."""
         if self._pid != os.getpid():
             self._reset()
         _live.discard(self)
         self._closed = True
-        delivery = self._delivery
-        delivery.close_by(None if timeout is None else time.monotonic() + timeout)
+        self._delivery.close_by(deadline)
         thread = self._thread
-        finished = True
         if thread is not None and thread.is_alive():
             self._force = True
             self._wake.set()
             self._interrupt.set()
-            thread.join(timeout)
+
+    def end_close(self, deadline: float | None) -> bool:
+        """The second half of :meth:`close`: wait for the worker until ``deadline``, then count
+        and log what is left; ``False`` if the worker was still running at the deadline."""
+        delivery = self._delivery
+        thread = self._thread
+        finished = True
+        if thread is not None and thread.is_alive():
+            thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
             finished = not thread.is_alive()
             if not finished:  # stuck past the deadline (a before_send that hangs, say)
                 self._abandon()
@@ -329,9 +344,24 @@ class Sender:
 _live: weakref.WeakSet[Sender] = weakref.WeakSet()
 
 
+def close_together(senders: Sequence[tuple[Sender, float | None]]) -> list[bool]:
+    """Close each sender by its own deadline, all at the same time: every worker is set
+    delivering before any is waited for, so the whole takes the latest deadline, not their
+    sum. Needs no new thread (it runs at interpreter exit too). One ``close()`` result each."""
+    for sender, deadline in senders:
+        sender.begin_close(deadline)
+    return [sender.end_close(deadline) for sender, deadline in senders]
+
+
 def _at_exit() -> None:
-    """Where the process ends (see ``lifecycle``): close every sender it uses in time."""
+    """Where the process ends (see ``lifecycle``): close every sender it uses in time, all at
+    once (an inherited sender this process never used holds nothing)."""
     pid = os.getpid()
-    for sender in list(_live):
-        if sender._pid == pid:  # an inherited sender this process never used holds nothing
-            sender.close(sender._settings.shutdown_timeout)
+    now = time.monotonic()
+    close_together(
+        [
+            (sender, now + sender._settings.shutdown_timeout)
+            for sender in list(_live)
+            if sender._pid == pid
+        ]
+    )

@@ -6,7 +6,6 @@ import logging
 import subprocess
 import sys
 import textwrap
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -14,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from pirsch_middleware import ConfigurationError, Destination, Settings, Tracker, fanout, trackers
+from pirsch_middleware import ConfigurationError, Destination, Settings, Tracker, trackers
+from pirsch_middleware import sender as sender_module
 from pirsch_middleware.sender import Sender
 from pirsch_middleware.testing import FakePirschAPI, Reply
 
@@ -85,32 +85,16 @@ def test_one_failing_dashboard_holds_back_none_and_catches_up_in_order(
     assert stats.dropped == {}
 
 
-class _NoNewThreads:
-    """``threading`` as Python 3.12+ has it at interpreter shutdown: no new thread starts."""
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(threading, name)
-
-    class Thread(threading.Thread):
-        def start(self) -> None:
-            raise RuntimeError("can't create new thread at interpreter shutdown")
-
-
-@pytest.mark.parametrize("new_threads", [True, False], ids=["threads", "no-new-threads"])
-def test_close_with_dashboards_that_never_answer_shares_one_deadline(
-    api: FakePirschAPI,
-    rollup: FakePirschAPI,
-    make_tracker: Any,
-    monkeypatch: pytest.MonkeyPatch,
-    new_threads: bool,
+@pytest.mark.parametrize("how", ["close", "exit"])
+def test_dashboards_that_never_answer_share_one_deadline(
+    api: FakePirschAPI, rollup: FakePirschAPI, make_tracker: Any, how: str
 ) -> None:
-    if not new_threads:
-        monkeypatch.setattr(fanout, "threading", _NoNewThreads())
     with FakePirschAPI() as stalled:
         api.delay = stalled.delay = 30.0  # the main dashboard's and another never answer
         tracker: Tracker = make_tracker(
             api,
             flush_interval=10.0,  # the records still wait in every queue when close() comes
+            shutdown_timeout=2.0,
             destinations=[
                 {"name": "stalled", "access_key": OTHER_KEY, "base_url": stalled.base_url},
                 {"name": "rollup", "access_key": ROLLUP_KEY, "base_url": rollup.base_url},
@@ -119,7 +103,10 @@ def test_close_with_dashboards_that_never_answer_shares_one_deadline(
         for n in range(3):
             assert tracker.track_page_view(request(f"/{n}"))
         start = time.monotonic()
-        tracker.close(2.0)
+        if how == "close":
+            tracker.close(2.0)
+        else:  # the process's exit hook closes every sender it has, each by its own timeout
+            sender_module._at_exit()
         took = time.monotonic() - start
     # One deadline for all (not 2 s each); the rollup, last in the list, delivered meanwhile.
     assert took < 3.0
