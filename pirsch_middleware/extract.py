@@ -16,7 +16,7 @@ from .bots import bad_user_agent, bot_matcher
 from .ip import IPResolver
 from .pageview import DOWNLOAD_EVENT, MAX_CACHED_KEY, NOT_FOUND_EVENT, RULES, NavigationRules
 from .records import MAX_TITLE, Event, Hit, Session
-from .request import PATH_SAFE, RequestData
+from .request import PATH_SAFE, SAFE_PATH, RequestData
 from .settings import Settings
 
 __all__ = ["SKIP_REASONS", "Extractor"]
@@ -29,7 +29,6 @@ SKIP_REASONS = (*(rule.reason for rule in RULES), "invalid", "disabled")
 
 _PREFETCH_HEADERS = ("x-moz", "x-purpose", "purpose", "sec-purpose", "x-sec-purpose")
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
-_SAFE_PATH = re.compile(r"[A-Za-z0-9/:@!$&'()*+,;=\-._~%\[\]\\^|]*\Z")
 # A browser escapes in a query only what the WHATWG URL standard's query percent-encode set
 # names (space " # < > ' and controls) and what is not ASCII.
 _SAFE_QUERY = re.compile(r"[!$%&()*+,\-./0-9:;=?@A-Z\[\\\]^_`a-z{|}~]*\Z")
@@ -444,7 +443,7 @@ class Extractor:
             path = quote_from_bytes(path or b"/", safe=PATH_SAFE)
         else:
             path = path or "/"
-            if not _SAFE_PATH.match(path):
+            if not SAFE_PATH.match(path):
                 path = quote(path, safe=PATH_SAFE, errors="replace")
         if query and not _SAFE_QUERY.match(query):
             query = quote_from_bytes(_bytes(query), safe=_QUERY_SAFE)
