@@ -76,18 +76,19 @@ def _decorated_views() -> Callable[[], None]:
     they decorate a function Flask never calls (the route registered the plain one), so at the
     first request every endpoint is pointed at its decorated view. Once is enough: Flask refuses
     new routes after the first request, and it looks the view up after its ``before_request``
-    hooks, so that request counts too."""
-    done = False
+    hooks, so that request counts too. Then the hook removes itself: Flask spends about a
+    microsecond per request on each hook it calls."""
 
     def point_endpoints_at_decorated_views() -> None:
-        nonlocal done
-        if done:
-            return
         views = current_app.view_functions
         for endpoint, view in list(views.items()):
             decorated = outermost(view)
             if decorated is not view:
                 views[endpoint] = decorated
-        done = True
+        hooks = current_app.before_request_funcs
+        # A new list: a request iterating the old one (in another thread) is not disturbed.
+        hooks[None] = [
+            h for h in hooks.get(None, ()) if h is not point_endpoints_at_decorated_views
+        ]
 
     return point_endpoints_at_decorated_views
