@@ -68,6 +68,9 @@ class RequestContext:
     _events: list[dict[str, Any]] | None = None
     _charset = "utf-8"
     time = 0.0
+    #: Whether the app's code may run while the server iterates the response body (a streamed
+    #: body): unknown, so yes, unless the adapter learns otherwise (Flask's is_streamed).
+    lazy_body = True
 
     def __init__(
         self,

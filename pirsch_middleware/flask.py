@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from flask import Flask, current_app, has_app_context
+from flask import Flask, Response, current_app, has_app_context
 
-from .context import exempt, outermost
+from .context import _current, exempt, outermost
 from .errors import ConfigurationError
 from .settings import Settings, SettingsOptions
 from .tracker import Tracker
@@ -61,6 +61,7 @@ class Pirsch:
         app.wsgi_app = middleware  # type: ignore[method-assign]
         app.extensions["pirsch"] = middleware
         app.before_request(_decorated_views())
+        app.after_request(_note_body)
 
     @property
     def tracker(self) -> Tracker:
@@ -69,6 +70,16 @@ class Pirsch:
             raise RuntimeError("Pirsch.tracker needs an app context: use app.extensions['pirsch']")
         middleware: PirschMiddleware = current_app.extensions["pirsch"]
         return middleware.tracker
+
+
+def _note_body(response: Response) -> Response:
+    """Tell the middleware whether the body is made already (no app code runs while the server
+    reads it): then it is handed to the server as it is, not in a wrapper that makes the request
+    current for each chunk (Werkzeug's ``is_streamed``: a body without a length)."""
+    context = _current.get()
+    if context is not None and not response.is_streamed:
+        context.lazy_body = False
+    return response
 
 
 def _decorated_views() -> Callable[[], None]:
