@@ -253,18 +253,23 @@ def asgi_request(
     Only the headers in ``names`` (see :func:`asgi_names`) are decoded; ``None`` decodes all.
     """
     raw = scope.get("headers") or ()
+    if names is None:
+        return _asgi_data(
+            scope, path, join_headers((n.decode("latin-1"), v.decode("latin-1")) for n, v in raw)
+        )
     headers: dict[str, str] = {}
+    get = names.get
     for name, value in raw:
-        if names is None:
-            key: str | None = name.decode("latin-1").lower()
-        else:
-            key = names.get(name)
+        found = get(name)
+        if found is None:
             # Servers send lower-case names (the ASGI spec asks for it); others are lowered first.
-            if key is None and not name.islower():
-                key = names.get(name.lower())
-        if key is not None:
-            text = value.decode("latin-1")
-            headers[key] = f"{headers[key]}, {text}" if key in headers else text
+            if name.islower():
+                continue
+            found = get(name.lower())
+            if found is None:
+                continue
+        text = value.decode("latin-1")
+        headers[found] = f"{headers[found]}, {text}" if found in headers else text
     return _asgi_data(scope, path, headers)
 
 
