@@ -131,7 +131,10 @@ class RequestContext:
                 # The response rules first: a JSON answer or a redirect copies no header.
                 reason = tracker.response_skip(status, content_type)
                 if reason is None:
-                    reason = tracker.header_skip(self.request)
+                    request = self._request
+                    if request is None:
+                        request = self._request = self._build(self._source)
+                    reason = tracker.header_skip(request)
                 elif tracker.response_events:
                     event = tracker.response_event(self.request, status, disposition)
                     if event is not None:
@@ -174,9 +177,10 @@ class RequestContext:
         self._decided = True
         try:
             if self._responded and self.skip_reason is None:
-                # respond() has judged every rule: queue without judging again.
+                # respond() has judged every rule (and built the request): queue without judging
+                # again.
                 self.tracker.queue_page_view(
-                    self.request, time=self.time, title=self.title, tags=self.tags
+                    self._request or self.request, time=self.time, title=self.title, tags=self.tags
                 )
         except Exception:
             report_error("page view")
