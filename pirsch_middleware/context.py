@@ -68,6 +68,9 @@ class RequestContext:
     _events: list[dict[str, Any]] | None = None
     _charset = "utf-8"
     time = 0.0
+    #: Whether the response (its start just shown to :meth:`respond`) is a page view that should
+    #: ask for client hints (the ``accept_ch`` setting).
+    adds_accept_ch = False
     #: Whether the app's code may run while the server iterates the response body (a streamed
     #: body): unknown, so yes, unless the adapter learns otherwise (Flask's is_streamed).
     lazy_body = True
@@ -143,23 +146,21 @@ class RequestContext:
             except Exception:  # a should_track predicate that raised, or data beyond repair
                 report_error("the request's checks")
                 self.skip_reason = "error"
+        if self.skip_reason is not None:
+            self.finish()
+            return False
+        settings = self.tracker.settings
+        self.adds_accept_ch = settings.accept_ch
         if (
-            self.skip_reason is not None
-            or status == 304  # no body: nothing to read a title from
+            status == 304  # no body: nothing to read a title from
             or encoded
             or self.title is not None
-            or not self.tracker.settings.read_title
+            or not settings.read_title
         ):
             self.finish()
             return False
         self._charset = charset_of(content_type)
         return True
-
-    @property
-    def adds_accept_ch(self) -> bool:
-        """Whether the response (its start just shown to :meth:`respond`) is a page view that
-        should ask for client hints (the ``accept_ch`` setting)."""
-        return self.skip_reason is None and self._responded and self.tracker.settings.accept_ch
 
     def body(self, chunk: bytes) -> None:
         """The first chunk of the body: read the title, then decide."""
