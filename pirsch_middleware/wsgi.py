@@ -156,20 +156,25 @@ def _first_chunk(result: Iterable[bytes], context: RequestContext) -> Iterable[b
 
 class _Rest:
     """The app's chunks after the first was read, from a body made already: iterated at C
-    speed, and closed with the app's own ``close`` (PEP 3333 has the server call it)."""
+    speed, and closed with the app's own ``close`` (PEP 3333 has the server call it). ``close``
+    is a method of the class: as an instance attribute, granian's WSGI workers sometimes took
+    30 s to exit (tests/test_shutdown.py)."""
 
-    __slots__ = ("_chunks", "close")
+    __slots__ = ("_chunks", "_result")
 
     def __init__(
         self, first: tuple[bytes, ...], iterator: Iterator[bytes], result: Iterable[bytes]
     ) -> None:
         self._chunks = itertools.chain(first, iterator)
-        close = getattr(result, "close", None)
-        if close is not None:
-            self.close = close
+        self._result = result
 
     def __iter__(self) -> Iterator[bytes]:
         return self._chunks
+
+    def close(self) -> None:
+        close: Callable[[], None] | None = getattr(self._result, "close", None)
+        if close is not None:
+            close()
 
 
 class _Current:
