@@ -68,6 +68,12 @@ class RequestContext:
     _events: list[dict[str, Any]] | None = None
     _charset = "utf-8"
     time = 0.0
+    #: Whether the response (its start just shown to :meth:`respond`) is a page view that should
+    #: ask for client hints (the ``accept_ch`` setting).
+    adds_accept_ch = False
+    #: Whether the app's code may run while the server iterates the response body (a streamed
+    #: body): unknown, so yes, unless the adapter learns otherwise (Flask's is_streamed).
+    lazy_body = True
 
     def __init__(
         self,
@@ -128,7 +134,10 @@ class RequestContext:
                 # The response rules first: a JSON answer or a redirect copies no header.
                 reason = tracker.response_skip(status, content_type)
                 if reason is None:
-                    reason = tracker.header_skip(self.request)
+                    request = self._request
+                    if request is None:
+                        request = self._request = self._build(self._source)
+                    reason = tracker.header_skip(request)
                 elif tracker.response_events:
                     event = tracker.response_event(self.request, status, disposition)
                     if event is not None:
@@ -137,23 +146,21 @@ class RequestContext:
             except Exception:  # a should_track predicate that raised, or data beyond repair
                 report_error("the request's checks")
                 self.skip_reason = "error"
+        if self.skip_reason is not None:
+            self.finish()
+            return False
+        settings = self.tracker.settings
+        self.adds_accept_ch = settings.accept_ch
         if (
-            self.skip_reason is not None
-            or status == 304  # no body: nothing to read a title from
+            status == 304  # no body: nothing to read a title from
             or encoded
             or self.title is not None
-            or not self.tracker.settings.read_title
+            or not settings.read_title
         ):
             self.finish()
             return False
         self._charset = charset_of(content_type)
         return True
-
-    @property
-    def adds_accept_ch(self) -> bool:
-        """Whether the response (its start just shown to :meth:`respond`) is a page view that
-        should ask for client hints (the ``accept_ch`` setting)."""
-        return self.skip_reason is None and self._responded and self.tracker.settings.accept_ch
 
     def body(self, chunk: bytes) -> None:
         """The first chunk of the body: read the title, then decide."""
@@ -171,9 +178,10 @@ class RequestContext:
         self._decided = True
         try:
             if self._responded and self.skip_reason is None:
-                # respond() has judged every rule: queue without judging again.
+                # respond() has judged every rule (and built the request): queue without judging
+                # again.
                 self.tracker.queue_page_view(
-                    self.request, time=self.time, title=self.title, tags=self.tags
+                    self._request or self.request, time=self.time, title=self.title, tags=self.tags
                 )
         except Exception:
             report_error("page view")

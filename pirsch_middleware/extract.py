@@ -16,7 +16,7 @@ from .bots import bad_user_agent, bot_matcher
 from .ip import IPResolver
 from .pageview import DOWNLOAD_EVENT, MAX_CACHED_KEY, NOT_FOUND_EVENT, RULES, NavigationRules
 from .records import MAX_TITLE, Event, Hit, Session
-from .request import PATH_SAFE, RequestData
+from .request import PATH_SAFE, SAFE_PATH, RequestData
 from .settings import Settings
 
 __all__ = ["SKIP_REASONS", "Extractor"]
@@ -30,7 +30,6 @@ SKIP_REASONS = (*(rule.reason for rule in RULES), "invalid", "disabled", "snippe
 
 _PREFETCH_HEADERS = ("x-moz", "x-purpose", "purpose", "sec-purpose", "x-sec-purpose")
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
-_SAFE_PATH = re.compile(r"[A-Za-z0-9/:@!$&'()*+,;=\-._~%\[\]\\^|]*\Z")
 # A browser escapes in a query only what the WHATWG URL standard's query percent-encode set
 # names (space " # < > ' and controls) and what is not ASCII.
 _SAFE_QUERY = re.compile(r"[!$%&()*+,\-./0-9:;=?@A-Z\[\\\]^_`a-z{|}~]*\Z")
@@ -48,7 +47,8 @@ _CLIENT_HINTS = (
 #: A hit or event not built yet (see :meth:`Extractor.draft`): a plain tuple, the cheapest thing
 #: Python makes.
 Draft = tuple[Any, ...]
-# What a visitor sends alike on every request; their verdict and cleaned values are cached.
+# What a visitor sends alike on every request, and how the request was made: the verdict of every
+# header rule and the cleaned values are cached per distinct values of these.
 _VISITOR_HEADERS = (
     *_PREFETCH_HEADERS,
     "user-agent",
@@ -57,6 +57,7 @@ _VISITOR_HEADERS = (
     "sec-gpc",
     *(name for _, name in _CLIENT_HINTS),
 )
+_RULE_HEADERS = (*_VISITOR_HEADERS, *NavigationRules.HEADERS)
 _SESSION_FIELDS = frozenset({"user_agent", *(field for field, _ in _CLIENT_HINTS)})
 _NO_EXTRA: Mapping[str, Any] = {}
 # Distinct visitors (and origins) remembered; past this the cache starts again.
@@ -81,13 +82,23 @@ def _shared(value: str | None, limit: int = _MAX_HEADER) -> str | None:
 
 
 class _Visitor:
-    """What a visitor's headers decide: a reason to skip, or the record fields they give."""
+    """What a request's headers decide: why it is no page view (``page``: prefetch, then how it
+    was made, then the visitor rules), why the visitor sends nothing at all (``reason``: for
+    events and sessions too), how it was made (``navigation``), and the record fields they give."""
 
-    __slots__ = ("fields", "prefetch", "reason", "session_fields")
+    __slots__ = ("fields", "navigation", "page", "prefetch", "reason", "session_fields")
 
-    def __init__(self, prefetch: bool, reason: str | None, fields: dict[str, str]) -> None:
+    def __init__(
+        self,
+        prefetch: bool,
+        reason: str | None,
+        fields: dict[str, str],
+        navigation: str | None = None,
+    ) -> None:
         self.prefetch = prefetch
         self.reason = reason
+        self.navigation = navigation
+        self.page = "prefetch" if prefetch else navigation or reason
         self.fields = fields
         self.session_fields = {k: v for k, v in fields.items() if k in _SESSION_FIELDS}
 
@@ -96,7 +107,7 @@ class Extractor:
     """Turns :class:`RequestData` into page hits, events and sessions, or a reason to skip."""
 
     def __init__(self, settings: Settings) -> None:
-        self._visitors: dict[tuple[str | None, ...], _Visitor] = {}
+        self._visitors: dict[tuple[str | bool | None, ...], _Visitor] = {}
         self._origins: dict[tuple[str, str], str] = {}
         self._last: tuple[object, _Visitor] = (None, _Visitor(False, None, {}))
         preset = settings.preset()
@@ -111,7 +122,7 @@ class Extractor:
             navigations_only=settings.navigations_only,
             track_frames=settings.track_frames,
             check_browser=settings.exclude_bots,
-        ).skip
+        )
         self._navigations_only = settings.navigations_only
         self._respect_dnt = settings.respect_dnt
         self._not_found_event = settings.not_found_event
@@ -163,11 +174,10 @@ class Extractor:
     def header_skip(self, request: RequestData) -> str | None:
         """The part of :meth:`request_skip` that reads headers: prefetch, how the request was made
         (:class:`~pirsch_middleware.pageview.NavigationRules`), then the visitor rules."""
-        headers = request.headers
-        if self._visitor(headers).prefetch:
-            return "prefetch"
-        # The same visitor again in visitor_skip: an identity hit.
-        return self._navigation(headers) or self.visitor_skip(request)
+        reason = self._visitor(request.headers).page
+        if reason is None and self._should_track is not None and not self._should_track(request):
+            return "should_track"
+        return reason
 
     def visitor_skip(self, request: RequestData) -> str | None:
         """The checks that apply to events and sessions as well as page views."""
@@ -177,23 +187,25 @@ class Extractor:
         return reason
 
     def _visitor(self, headers: Mapping[str, str]) -> _Visitor:
-        """The verdict and fields of these visitor headers, cached: visitors come back, and a
-        busy site sees a few browsers far more often than anything else."""
+        """The verdicts and fields of these headers, cached: visitors come back, and a busy site
+        sees a few browsers making a few kinds of request far more often than anything else."""
         last = self._last
         if last[0] is headers:  # asked for the same request again (its rules, then its record)
             return last[1]
-        key = tuple(map(headers.get, _VISITOR_HEADERS))
+        key = (*map(headers.get, _RULE_HEADERS), *self._navigation.presence(headers))
         visitor = self._visitors.get(key)
         if visitor is None:
             visitor = self._judge_visitor(key)
-            if sum(len(v) for v in key if v is not None) <= MAX_CACHED_KEY:
+            if sum(len(v) for v in key if isinstance(v, str)) <= MAX_CACHED_KEY:
                 if len(self._visitors) >= _MAX_CACHED:
                     self._visitors.clear()
                 self._visitors[key] = visitor
         self._last = (headers, visitor)  # one tuple, replaced whole: safe across threads
         return visitor
 
-    def _judge_visitor(self, values: tuple[str | None, ...]) -> _Visitor:
+    def _judge_visitor(self, key: tuple[str | bool | None, ...]) -> _Visitor:
+        values: tuple[str | None, ...] = key[: len(_VISITOR_HEADERS)]  # type: ignore[assignment]
+        navigation = self._navigation.judge(*key[len(_VISITOR_HEADERS) :])  # type: ignore[arg-type]
         purposes = values[: len(_PREFETCH_HEADERS)]
         user_agent, language, dnt, gpc, *hints = values[len(_PREFETCH_HEADERS) :]
         prefetch = any(
@@ -218,7 +230,8 @@ class Extractor:
         }
         for (field, _), value in zip(_CLIENT_HINTS, hints, strict=True):
             fields[field] = _shared(value)
-        return _Visitor(prefetch, reason, {k: v for k, v in fields.items() if v is not None})
+        kept = {k: v for k, v in fields.items() if v is not None}
+        return _Visitor(prefetch, reason, kept, navigation)
 
     def path_excluded(self, path: str) -> bool:
         """Whether ``exclude_paths`` names this path."""
@@ -270,9 +283,10 @@ class Extractor:
         else:
             return None
         headers = request.headers
-        if self._visitor(headers).prefetch:
+        visitor = self._visitor(headers)
+        if visitor.prefetch:
             return None
-        reason = self._navigation(headers)
+        reason = visitor.navigation
         if reason is not None and not (
             reason == "not_navigation" and event[0] == DOWNLOAD_EVENT and _download(headers)
         ):
@@ -436,7 +450,7 @@ class Extractor:
             path = quote_from_bytes(path or b"/", safe=PATH_SAFE)
         else:
             path = path or "/"
-            if not _SAFE_PATH.match(path):
+            if not SAFE_PATH.match(path):
                 path = quote(path, safe=PATH_SAFE, errors="replace")
         if query and not _SAFE_QUERY.match(query):
             query = quote_from_bytes(_bytes(query), safe=_QUERY_SAFE)

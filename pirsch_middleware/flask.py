@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask, current_app, has_app_context
+from flask import Flask, Response, current_app, has_app_context
 from markupsafe import Markup
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect
 
-from .context import exempt, outermost
+from .context import _current, exempt, outermost
 from .errors import ConfigurationError
 from .settings import Settings, SettingsOptions
 from .snippet import check_routes
@@ -72,9 +72,7 @@ class Pirsch:
                 raise
         app.wsgi_app = middleware  # type: ignore[method-assign]
         app.extensions["pirsch"] = middleware
-        app.before_request(_decorated_views())
-        if middleware.snippet is not None:
-            app.before_request(_late_routes(middleware))
+        app.before_request(_first_request(middleware))
         settings = tracker.settings
 
         def pirsch_snippet(**options: Any) -> Markup:
@@ -85,6 +83,7 @@ class Pirsch:
             return Markup(snippet_tag(settings, **options))  # noqa: S704 (values escaped there)
 
         app.jinja_env.globals["pirsch_snippet"] = pirsch_snippet
+        app.after_request(_note_body)
 
     @property
     def tracker(self) -> Tracker:
@@ -114,43 +113,42 @@ def _matcher(app: Flask) -> Callable[[str], object | None]:
     return match
 
 
-def _late_routes(middleware: PirschMiddleware) -> Callable[[], None]:
-    """A ``before_request`` hook that checks, once, the routes added after ``init_app``
-    (Flask takes none after the first request): when one answers a path of the snippet proxy,
-    the proxy is turned off, so the app's route wins, and that is logged as an error."""
-    done = False
-
-    def check_routes_added_later() -> None:
-        nonlocal done
-        if done or middleware.snippet is None:
-            return
-        done = True
-        try:
-            check_routes(middleware.snippet, _matcher(current_app), "a route of the app")
-        except ConfigurationError as error:
-            middleware.snippet = None
-            logger.error("pirsch_middleware: the snippet proxy is off: %s", error)
-
-    return check_routes_added_later
+def _note_body(response: Response) -> Response:
+    """Tell the middleware whether the body is made already (no app code runs while the server
+    reads it): then it is handed to the server as it is, not in a wrapper that makes the request
+    current for each chunk (Werkzeug's ``is_streamed``: a body without a length)."""
+    context = _current.get()
+    if context is not None and not response.is_streamed:
+        context.lazy_body = False
+    return response
 
 
-def _decorated_views() -> Callable[[], None]:
-    """A ``before_request`` hook for ``@pirsch.exempt`` or ``@track_event`` above ``@app.route``:
-    they decorate a function Flask never calls (the route registered the plain one), so at the
-    first request every endpoint is pointed at its decorated view. Once is enough: Flask refuses
-    new routes after the first request, and it looks the view up after its ``before_request``
-    hooks, so that request counts too."""
-    done = False
+def _first_request(middleware: PirschMiddleware) -> Callable[[], None]:
+    """A ``before_request`` hook for what can be done only once every route is known, at the
+    first request (Flask refuses new routes after it), after which the hook removes itself:
+    Flask spends about a microsecond per request on each hook it calls.
 
-    def point_endpoints_at_decorated_views() -> None:
-        nonlocal done
-        if done:
-            return
+    - ``@pirsch.exempt`` or ``@track_event`` above ``@app.route`` decorate a function Flask never
+      calls (the route registered the plain one), so every endpoint is pointed at its decorated
+      view. Flask looks the view up after its ``before_request`` hooks: that request counts too.
+    - Routes added after ``init_app``: when one answers a path of the snippet proxy, the proxy
+      is turned off, so the app's route wins, and that is logged as an error.
+    """
+
+    def first_request() -> None:
         views = current_app.view_functions
         for endpoint, view in list(views.items()):
             decorated = outermost(view)
             if decorated is not view:
                 views[endpoint] = decorated
-        done = True
+        if middleware.snippet is not None:
+            try:
+                check_routes(middleware.snippet, _matcher(current_app), "a route of the app")
+            except ConfigurationError as error:
+                middleware.snippet = None
+                logger.error("pirsch_middleware: the snippet proxy is off: %s", error)
+        hooks = current_app.before_request_funcs
+        # A new list: a request iterating the old one (in another thread) is not disturbed.
+        hooks[None] = [h for h in hooks.get(None, ()) if h is not first_request]
 
-    return point_endpoints_at_decorated_views
+    return first_request

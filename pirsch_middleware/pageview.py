@@ -157,7 +157,6 @@ CLIENT_HINTS = (
 
 _HTML_ACCEPT = ("text/html", "application/xhtml+xml")
 _FRAMES = ("iframe", "frame")
-_MAX_CACHED = 2048
 #: The most characters the header values of one cached verdict may hold (a browser's are a few
 #: hundred); longer ones are judged each time, not remembered.
 MAX_CACHED_KEY = 4096
@@ -202,7 +201,21 @@ def merge_accept_ch(existing: str | None) -> str:
 
 class NavigationRules:
     """The rules on how a request was made: ``not_browser``, ``frame``, ``partial`` and
-    ``not_navigation`` of :data:`RULES`, with verdicts cached per distinct few-valued headers."""
+    ``not_navigation`` of :data:`RULES`, judged from :meth:`key` (the extractor caches the
+    verdict together with the visitor's, keyed by the values of both)."""
+
+    #: The headers whose values the rules read (in :meth:`judge`'s order); for ``Referer``,
+    #: ``Accept-Language``, ``Accept-Encoding``, ``X-Turbo-Request-Id`` and the partial headers
+    #: only whether they are present matters.
+    HEADERS = (
+        "sec-fetch-mode",
+        "sec-fetch-dest",
+        "sec-fetch-site",
+        "upgrade-insecure-requests",
+        "accept",
+        "hx-boosted",
+        "hx-history-restore-request",
+    )
 
     def __init__(
         self,
@@ -212,46 +225,26 @@ class NavigationRules:
         track_frames: bool = False,
         check_browser: bool = True,
     ) -> None:
-        self._partial = frozenset(name.lower() for name in partial_headers)
+        self.partial = frozenset(name.lower() for name in partial_headers)
         self._navigations_only = navigations_only
         self._track_frames = track_frames
         self._check_browser = check_browser
-        self._verdicts: dict[tuple[object, ...], str | None] = {}
 
-    def skip(self, headers: Mapping[str, str]) -> str | None:
-        """Why a request with these headers is no page view, or ``None``."""
+    def presence(self, headers: Mapping[str, str]) -> tuple[bool, bool, bool, bool, bool]:
+        """What :meth:`judge` needs besides the values of :attr:`HEADERS`: whether ``Referer``,
+        ``Accept-Language``, ``Accept-Encoding``, ``X-Turbo-Request-Id`` and a partial header
+        came. An empty one is missing, as for the Pirsch server (Go's ``Header.Get(name) ==
+        ""``)."""
         get = headers.get
-        key = (
-            get("sec-fetch-mode"),
-            get("sec-fetch-dest"),
-            get("sec-fetch-site"),
-            get("upgrade-insecure-requests"),
-            get("accept"),
-            get("hx-boosted"),
-            get("hx-history-restore-request"),
-            # Many-valued headers (a referrer, a request id, a fragment's name): only whether
-            # they are present matters; an empty one is missing, as for the Pirsch server
-            # (Go's Header.Get(name) == "").
+        return (
             bool(get("referer")),
             bool(get("accept-language")),
             bool(get("accept-encoding")),
             "x-turbo-request-id" in headers,
-            not headers.keys().isdisjoint(self._partial),
+            not headers.keys().isdisjoint(self.partial),
         )
-        try:
-            return self._verdicts[key]
-        except KeyError:
-            pass
-        verdict = self._judge(*key)
-        # A key holds what the visitor sent: only ordinary sizes are kept, so the cache stays
-        # small however long the values a server lets through.
-        if sum(len(v) for v in key if isinstance(v, str)) <= MAX_CACHED_KEY:
-            if len(self._verdicts) >= _MAX_CACHED:
-                self._verdicts.clear()
-            self._verdicts[key] = verdict
-        return verdict
 
-    def _judge(
+    def judge(
         self,
         mode: str | None,
         dest: str | None,
@@ -266,6 +259,8 @@ class NavigationRules:
         turbo: bool,
         partial: bool,
     ) -> str | None:
+        """Why a request is no page view by how it was made, or ``None``: the values of
+        :attr:`HEADERS`, then :meth:`presence`."""
         mode = mode and mode.strip().lower()
         dest = dest and dest.strip().lower()
         if self._check_browser and (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -10,6 +11,7 @@ from urllib.parse import quote, quote_from_bytes
 __all__ = [
     "HEADERS_READ",
     "PATH_SAFE",
+    "SAFE_PATH",
     "RequestData",
     "asgi_names",
     "asgi_path",
@@ -27,6 +29,9 @@ __all__ = [
 # ASCII but the WHATWG URL standard's path percent-encode set (space " # < > ? ` { }); "%" too,
 # so escapes the client sent stay as sent.
 PATH_SAFE = "/:@!$&'()*+,;=%[]\\^|"
+#: Matches a path of only what a browser leaves unescaped (``PATH_SAFE`` and letters, digits and
+#: "_.-~"): escaping it changes nothing, so the escaping is skipped.
+SAFE_PATH = re.compile(r"[A-Za-z0-9/:@!$&'()*+,;=\-._~%\[\]\\^|]*\Z")
 
 #: The request headers the core reads: :attr:`RequestData.headers` carries these plus the header
 #: the chosen ``proxy`` reads and the ``partial_headers`` (every header when a ``should_track`` rule
@@ -148,10 +153,13 @@ def environ_raw_path(environ: Mapping[str, Any]) -> bytes:
             return _with_root(path.encode("latin-1"), script)
         except UnicodeError:
             pass
+    text = f"{script}{environ.get('PATH_INFO', '')}"
+    if SAFE_PATH.match(text):
+        return text.encode("ascii")
     try:
-        raw = f"{script}{environ.get('PATH_INFO', '')}".encode("latin-1")
+        raw = text.encode("latin-1")
     except UnicodeError:
-        raw = f"{script}{environ.get('PATH_INFO', '')}".encode("utf-8", "replace")
+        raw = text.encode("utf-8", "replace")
     return quote_from_bytes(raw, safe=PATH_SAFE).encode("ascii")
 
 
@@ -245,18 +253,23 @@ def asgi_request(
     Only the headers in ``names`` (see :func:`asgi_names`) are decoded; ``None`` decodes all.
     """
     raw = scope.get("headers") or ()
+    if names is None:
+        return _asgi_data(
+            scope, path, join_headers((n.decode("latin-1"), v.decode("latin-1")) for n, v in raw)
+        )
     headers: dict[str, str] = {}
+    get = names.get
     for name, value in raw:
-        if names is None:
-            key: str | None = name.decode("latin-1").lower()
-        else:
-            key = names.get(name)
+        found = get(name)
+        if found is None:
             # Servers send lower-case names (the ASGI spec asks for it); others are lowered first.
-            if key is None and not name.islower():
-                key = names.get(name.lower())
-        if key is not None:
-            text = value.decode("latin-1")
-            headers[key] = f"{headers[key]}, {text}" if key in headers else text
+            if name.islower():
+                continue
+            found = get(name.lower())
+            if found is None:
+                continue
+        text = value.decode("latin-1")
+        headers[found] = f"{headers[found]}, {text}" if found in headers else text
     return _asgi_data(scope, path, headers)
 
 

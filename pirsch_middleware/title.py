@@ -12,6 +12,10 @@ __all__ = ["TITLE_WINDOW", "charset_of", "find_title"]
 TITLE_WINDOW = 8192
 
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_.:-]+)", re.IGNORECASE)
+# The first "<title" in any case: the whole opening tag when a blank, "/" or ">" follows it
+# ("<title>", "<title lang=en>", not "<titles>"), else only "<title"; then its closing tag.
+_OPEN = re.compile(rb"<title(?:>|[ \t\n\r/][^>]*>)?", re.IGNORECASE)
+_CLOSE = re.compile(rb"</title", re.IGNORECASE)
 
 
 @lru_cache(maxsize=256)
@@ -30,30 +34,18 @@ def find_title(chunk: bytes, charset: str = "utf-8") -> str | None:
     Entities are decoded and whitespace collapsed. A title that is not closed inside the window is
     not guessed at.
     """
-    window = min(len(chunk), TITLE_WINDOW)
-    # Searched in place (find with bounds copies nothing); lower-cased only when "<title" in
-    # lower case is not there.
-    head = chunk
-    start = chunk.find(b"<title", 0, window)
-    if start < 0:
-        head = chunk[:window].lower()
-        start = head.find(b"<title")
-        if start < 0:
-            return None
-    # "<title>" or "<title lang=...>", but not "<titles>".
-    after = head[start + 6 : start + 7]
-    if after not in (b">", b" ", b"\t", b"\n", b"\r", b"/"):
+    # Two case-insensitive searches bounded by the window: no copy of the body, no lower-casing.
+    opened = _OPEN.search(chunk, 0, TITLE_WINDOW)
+    if opened is None:
         return None
-    open_end = head.find(b">", start, window)
-    if open_end < 0:
+    start = opened.end()
+    if start - opened.start() == 6:  # "<titles>", or no ">" in the window
         return None
-    end = head.find(b"</title", open_end, window)
-    if end < 0:
-        end = chunk[:window].lower().find(b"</title", open_end)
-        if end < 0:
-            return None
+    closed = _CLOSE.search(chunk, start, TITLE_WINDOW)
+    if closed is None:
+        return None
     # More bytes than any title Pirsch keeps (512 characters) are not worth decoding or caching.
-    return _clean(chunk[open_end + 1 : min(end, open_end + 2049)], charset)
+    return _clean(chunk[start : min(closed.start(), start + 2048)], charset)
 
 
 @lru_cache(maxsize=1024)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
+from ._sink import _active as _capturing
 from ._sink import active_sink, skip_listeners
 from .address import AddressCheck
 from .explain import Verdict, explain
@@ -200,7 +201,9 @@ class Tracker:
             screen_height,
             _NO_EXTRA,
         )
-        return self._enqueue_or_skip(draft, request)
+        if _capturing or isinstance(draft, str):
+            return self._enqueue_or_skip(draft, request)
+        return self._sender.put(draft)  # the usual case, in as few calls as it takes
 
     def track_snippet_page_view(
         self,

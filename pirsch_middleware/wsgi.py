@@ -145,20 +145,25 @@ def _answer_snippet(snippet: SnippetProxy, environ: WSGIEnvironment) -> Answer |
 def _hand_on(
     result: Iterable[bytes], environ: WSGIEnvironment, context: RequestContext
 ) -> Iterable[bytes]:
-    """The iterable for the server. A list, or a file the server sends itself, runs no app code
-    later and goes as it is. Any other iterable may (a streamed body): the request is made
-    current again whenever the server asks it for a chunk, and when it closes it."""
-    file_wrapper = environ.get("wsgi.file_wrapper")
-    if isinstance(result, list | tuple) or (
-        isinstance(file_wrapper, type) and isinstance(result, file_wrapper)
-    ):
+    """The iterable for the server. A list, a file the server sends itself, or a body the
+    adapter knows to be made already (``context.lazy_body``) runs no app code later and goes as
+    it is. Any other iterable may (a streamed body): the request is made current again whenever
+    the server asks it for a chunk, and when it closes it."""
+    if context.decided:
+        if not context.lazy_body or isinstance(result, list | tuple) or _is_file(result, environ):
+            return result
+        return _Current((), iter(result), result, context)
+    if isinstance(result, list | tuple) or _is_file(result, environ):
         context.finish()
         return result
-    if context.decided:
-        return _Rest((), iter(result), result, context)
     # The title (or, from a generator app, the response itself) comes with the first chunk:
     # take it now, with the request still current, and hand the rest on.
     return _first_chunk(result, context)
+
+
+def _is_file(result: Iterable[bytes], environ: WSGIEnvironment) -> bool:
+    file_wrapper = environ.get("wsgi.file_wrapper")
+    return isinstance(file_wrapper, type) and isinstance(result, file_wrapper)
 
 
 def _first_chunk(result: Iterable[bytes], context: RequestContext) -> Iterable[bytes]:
@@ -174,13 +179,38 @@ def _first_chunk(result: Iterable[bytes], context: RequestContext) -> Iterable[b
             close()
         raise
     context.body(first[0] if first else b"")
-    return _Rest(first, iterator, result, context)
+    if context.lazy_body:
+        return _Current(first, iterator, result, context)
+    return _Rest(first, iterator, result)
 
 
 class _Rest:
-    """The app's chunks (after the first, when it was read). The request is current while the
-    app's code makes each chunk and closes the iterable, so a streamed body may emit events;
-    ``close`` (which PEP 3333 has the server call) closes the app's iterable."""
+    """The app's chunks after the first was read, from a body made already: iterated at C
+    speed, and closed with the app's own ``close`` (PEP 3333 has the server call it). ``close``
+    is a method of the class: as an instance attribute, granian's WSGI workers sometimes took
+    30 s to exit (tests/test_shutdown.py)."""
+
+    __slots__ = ("_chunks", "_result")
+
+    def __init__(
+        self, first: tuple[bytes, ...], iterator: Iterator[bytes], result: Iterable[bytes]
+    ) -> None:
+        self._chunks = itertools.chain(first, iterator)
+        self._result = result
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self._chunks
+
+    def close(self) -> None:
+        close: Callable[[], None] | None = getattr(self._result, "close", None)
+        if close is not None:
+            close()
+
+
+class _Current:
+    """The app's chunks (after the first, when it was read) from a streamed body. The request is
+    current while the app's code makes each chunk and closes the iterable, so a streamed body
+    may emit events; ``close`` (which PEP 3333 has the server call) closes the app's iterable."""
 
     __slots__ = ("_chunks", "_context", "_result")
 

@@ -48,6 +48,20 @@ def test_flask_decorators_above_the_route_work(pirsch_capture: Capture) -> None:
     assert app.extensions["pirsch"].tracker.stats().skipped == {"view": 2}
 
 
+def test_flask_hook_for_decorators_above_the_route_leaves_after_the_first_request() -> None:
+    # Flask calls every before_request hook on every request (about a microsecond each): the
+    # one-off hook that points routes at their decorated views must not stay behind.
+    app = Flask(__name__)
+    own = app.before_request(lambda: None)
+    Pirsch(app, environ={}, enabled=False)
+    app.route("/")(lambda: PAGE)
+    assert len(app.before_request_funcs[None]) == 2
+    client = app.test_client()
+    for _ in range(2):
+        assert client.get("/", headers=BROWSER_HEADERS).status_code == 200
+    assert app.before_request_funcs[None] == [own]
+
+
 def test_fastapi_exempt_above_the_route_works(pirsch_capture: Capture) -> None:
     app = FastAPI()
     app.add_middleware(PirschMiddleware, environ={})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import pytest
@@ -204,3 +205,49 @@ def test_streamed_body_emits_events_after_its_first_chunk(api: FakePirschAPI, cl
     ]
     with pytest.raises(OutsideRequestError):  # the request is not current after it ended
         event("Late")
+
+
+def test_a_body_flask_made_already_reaches_the_server_unwrapped(
+    api: FakePirschAPI, closing: Any
+) -> None:
+    # No app code runs while the server reads a list body: no wrapper makes the request current
+    # for each chunk (a streamed body keeps it: see the test above).
+    from flask import Response
+
+    app = make_app(api, PIRSCH_SYNC=True)
+    Pirsch(app)
+    closing(app)
+    app.add_url_rule("/", "page", lambda: "<title>Made</title>")
+    app.add_url_rule("/static/app.css", "css", lambda: Response("body {}", mimetype="text/css"))
+    app.add_url_rule(
+        "/feed", "feed", lambda: Response(iter([b"<title>Fed</title>"]), mimetype="text/html")
+    )
+    made = type(app.response_class(b"").get_app_iter({"REQUEST_METHOD": "GET"}))
+    seen = {}
+    for path in ("/", "/static/app.css", "/feed"):
+        environ = {**_environ(path), **VISITOR}
+        result = app.wsgi_app(environ, _start_response)
+        if type(result) is made:
+            kind = "as made"
+        elif type(iter(result)) is itertools.chain:
+            kind = "chained at C speed"
+        else:
+            kind = "current for each chunk"
+        seen[path] = (kind, b"".join(result))
+        result.close()  # type: ignore[attr-defined]
+    assert seen == {
+        "/": ("chained at C speed", b"<title>Made</title>"),  # the first chunk read: the title
+        "/static/app.css": ("as made", b"body {}"),
+        "/feed": ("current for each chunk", b"<title>Fed</title>"),
+    }
+    assert [h["title"] for h in api.hits] == ["Made", "Fed"]
+
+
+def _environ(path: str) -> dict[str, Any]:
+    from werkzeug.test import EnvironBuilder
+
+    return EnvironBuilder(path=path, headers=list(BROWSER_HEADERS.items())).get_environ()
+
+
+def _start_response(status: str, headers: Any, exc_info: Any = None) -> Any:
+    return None

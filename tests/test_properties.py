@@ -11,9 +11,10 @@ import json
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote_from_bytes
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from pirsch_middleware import Hit, RequestData, Stats, Tracker
@@ -22,6 +23,7 @@ from pirsch_middleware.client import encode
 from pirsch_middleware.extract import SKIP_REASONS
 from pirsch_middleware.ip import IPResolver, parse_ip
 from pirsch_middleware.records import batch_json
+from pirsch_middleware.request import PATH_SAFE, environ_raw_path
 from pirsch_middleware.testing import FakePirschAPI
 
 from .conftest import ACCESS_KEY, BROWSER_HEADERS
@@ -207,3 +209,18 @@ def test_batch_json_is_the_payloads() -> None:
 
     check()
     assert seen["all three"] >= 0.5 * seen["examples"], seen
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.characters(codec="latin-1"), max_size=40), st.sampled_from(["", "/app"]))
+@example("a b/%41~_.-", "")  # the space needs escaping, the rest does not
+@example('x"<>`{}?#', "/app")
+@example("gr\xc3\xbc\xc3\x9fe", "")  # UTF-8 as a server decodes it (latin-1)
+def test_a_wsgi_path_is_escaped_as_the_quoting_would_whether_or_not_it_needed_any(
+    path: str, script: str
+) -> None:
+    # environ_raw_path skips the quoting for a path that needs none: it must give what the
+    # quoting gives, for every path a server may hand over.
+    environ = {"SCRIPT_NAME": script, "PATH_INFO": "/" + path}
+    expected = quote_from_bytes((script + "/" + path).encode("latin-1"), safe=PATH_SAFE)
+    assert environ_raw_path(environ) == expected.encode("ascii")

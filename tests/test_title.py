@@ -24,6 +24,8 @@ from pirsch_middleware.title import TITLE_WINDOW, charset_of, find_title
         (b"", None),
         (b"<title>\xff\xfe broken utf-8</title>", "\ufffd\ufffd broken utf-8"),
         (b"<title>first</title><title>second</title>", "first"),
+        (b"<TITLE>first</TITLE><title>second</title>", "first"),  # the first in any case
+        (b"<title\n>split</TiTlE>", "split"),
     ],
 )
 def test_find_title_reads_the_first_title(body: bytes, expected: str | None) -> None:

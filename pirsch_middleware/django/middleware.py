@@ -237,23 +237,42 @@ def _respond(context: RequestContext, response: Any) -> None:
     try:
         # A request its method or path ruled out needs nothing from its response.
         if context.skip_reason is None:
+            content_type, disposition, encoded, has_accept_ch = _response_info(response.headers)
             wants_body = context.respond(
-                response.status_code,
-                response.get("Content-Type"),
-                disposition=response.get("Content-Disposition"),
+                response.status_code, content_type, encoded, disposition=disposition
             )
             if context.adds_accept_ch:
-                response["Accept-CH"] = merge_accept_ch(response.get("Accept-CH"))
+                existing = response.headers["Accept-CH"] if has_accept_ch else None
+                response["Accept-CH"] = merge_accept_ch(existing)
         else:
             wants_body = False
         if wants_body:
-            if getattr(response, "streaming", False) or response.get("Content-Encoding"):
-                context.finish()  # a streamed body is not read ahead; a compressed one not read
+            if getattr(response, "streaming", False):
+                context.finish()  # a streamed body is not read ahead
             else:
                 context.body(response.content[:TITLE_WINDOW])
     except Exception:
         report_error("the Django middleware")
     context.finish()
+
+
+def _response_info(headers: Any) -> tuple[str | None, str | None, bool, bool]:
+    """``Content-Type``, ``Content-Disposition``, whether there is a ``Content-Encoding`` (a
+    compressed body is not read), whether ``Accept-CH`` is set: one pass over the names, as
+    asking Django's headers for each one that is missing raises and catches a KeyError."""
+    content_type = disposition = None
+    encoded = has_accept_ch = False
+    for name in headers:
+        key = name.lower()
+        if key == "content-type":
+            content_type = headers[name]
+        elif key == "content-disposition":
+            disposition = headers[name]
+        elif key == "content-encoding":
+            encoded = bool(headers[name])
+        elif key == "accept-ch":
+            has_accept_ch = True
+    return content_type, disposition, encoded, has_accept_ch
 
 
 def _keep_current(context: RequestContext, response: Any) -> None:
