@@ -407,9 +407,6 @@ class Extractor:
             self.check_address(ip, peer, bool(forwarding))
         referrer = _shared(_referrer(query, referer), 2048)
         title = _cap(" ".join(title.split()), MAX_TITLE) if title else None
-        # The API document's forwarding fields, as received.
-        cf_connecting_ip, x_forwarded_for = _cap(cf_connecting_ip), _cap(x_forwarded_for)
-        forwarded, x_real_ip = _cap(forwarded), _cap(x_real_ip)
         if not as_body:
             return cls(
                 ip=ip,
@@ -421,15 +418,16 @@ class Extractor:
                 screen_height=screen_height,
                 tags=tags or None,
                 disable_bot_filter=self._disable_bot_filter,
-                cf_connecting_ip=cf_connecting_ip,
-                x_forwarded_for=x_forwarded_for,
-                forwarded=forwarded,
-                x_real_ip=x_real_ip,
+                # The API document's forwarding fields, as received.
+                cf_connecting_ip=_cap(cf_connecting_ip),
+                x_forwarded_for=_cap(x_forwarded_for),
+                forwarded=_cap(forwarded),
+                x_real_ip=_cap(x_real_ip),
                 **visitor.fields,
                 **extra,
             )
         # What payload() writes: the record's fields in their declared order (records.py),
-        # those that are None or False left out.
+        # those that are None or False left out. Straight-line code: it runs for every hit.
         fields = visitor.fields
         body = {"ip": ip, "user_agent": fields["user_agent"], "time": format_time(time)}
         if visitor.hints:
@@ -437,21 +435,30 @@ class Extractor:
         if self._disable_bot_filter:
             body["disable_bot_filter"] = True
         body["url"] = url
-        for name, value in (
-            ("accept_language", fields.get("accept_language")),
-            ("referrer", referrer),
-            ("title", title),
-            ("screen_width", screen_width),
-            ("screen_height", screen_height),
-            ("tags", tags or None),
-            ("dnt", fields.get("dnt")),
-            ("cf_connecting_ip", cf_connecting_ip),
-            ("x_forwarded_for", x_forwarded_for),
-            ("forwarded", forwarded),
-            ("x_real_ip", x_real_ip),
-        ):
-            if value is not None and value is not False:
-                body[name] = value
+        value = fields.get("accept_language")
+        if value is not None:
+            body["accept_language"] = value
+        if referrer is not None:
+            body["referrer"] = referrer
+        if title is not None:
+            body["title"] = title
+        if screen_width is not None:
+            body["screen_width"] = screen_width
+        if screen_height is not None:
+            body["screen_height"] = screen_height
+        if tags:
+            body["tags"] = tags
+        value = fields.get("dnt")
+        if value is not None:
+            body["dnt"] = value
+        if cf_connecting_ip is not None:
+            body["cf_connecting_ip"] = _cap(cf_connecting_ip)
+        if x_forwarded_for is not None:
+            body["x_forwarded_for"] = _cap(x_forwarded_for)
+        if forwarded is not None:
+            body["forwarded"] = _cap(forwarded)
+        if x_real_ip is not None:
+            body["x_real_ip"] = _cap(x_real_ip)
         if extra:
             for name in _EVENT_FIELDS:
                 value = extra.get(name)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 from urllib.parse import quote_from_bytes
 
@@ -188,6 +189,10 @@ def test_untrusted_peer_is_never_overridden(peer: object, headers: dict[str, str
 UNFILTERED = Tracker(make_settings(disable_bot_filter=True))._extractor
 TAGS = st.none() | st.dictionaries(TEXT, TEXT, max_size=3)
 PIXELS = st.none() | st.integers(0, 10_000)
+# Values over the caps (1,024 characters a header, 2,048 a referrer): cut alike on both paths.
+LONG_HEADERS = dict.fromkeys(
+    ("x-real-ip", "x-forwarded-for", "forwarded", "cf-connecting-ip", "referer"), "a" * 3000
+)
 EVENT_EXTRA = st.fixed_dictionaries(
     {
         "event_name": TEXT,
@@ -212,18 +217,21 @@ def test_body_from_a_draft_is_the_records_payload_byte_for_byte() -> None:
         TAGS,
         PIXELS,
         PIXELS,
-        st.none() | EVENT_EXTRA,
+        st.booleans().flatmap(lambda event: EVENT_EXTRA if event else st.none()),  # half each
+        st.booleans(),
     )
     def check(
         extractor: Any,
-        req: RequestData,
+        request: RequestData,
         when: float,
         title: str | None,
         tags: dict[str, str] | None,
         width: int | None,
         height: int | None,
         extra: dict[str, Any] | None,
+        long: bool,
     ) -> None:
+        req = replace(request, headers={**request.headers, **LONG_HEADERS}) if long else request
         cls = Hit if extra is None else Event
         draft = extractor.draft(cls, req, when, title, tags, width, height, extra or {})
         seen["examples"] += 1
@@ -240,7 +248,7 @@ def test_body_from_a_draft_is_the_records_payload_byte_for_byte() -> None:
 
     check()
     # Both kinds must be built often, or this compares reasons to skip.
-    assert min(seen["hit"], seen["event"]) >= 0.2 * seen["examples"], seen
+    assert min(seen["hit"], seen["event"]) >= 0.15 * seen["examples"], seen
 
 
 def test_batch_json_is_the_payloads() -> None:

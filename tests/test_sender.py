@@ -279,6 +279,20 @@ def test_before_send_error_never_reaches_the_caller(
     assert api.hits == []
 
 
+def test_before_send_returning_no_record_drops_that_record_alone(
+    api: FakePirschAPI, make_tracker: MakeTracker
+) -> None:
+    def odd(record: Any) -> Any:
+        return {"url": record.url} if record.url.endswith("/odd") else record
+
+    tracker = make_tracker(api, before_send=odd)
+    for path in ("/a", "/odd", "/b"):
+        tracker.track_page_view(request(path))
+    assert not tracker.flush(timeout=5)
+    assert paths(api) == ["/a", "/b"]
+    assert tracker.stats().dropped == {"before_send_error": 1}
+
+
 def test_records_are_built_and_before_send_runs_in_the_sender_thread(
     api: FakePirschAPI, make_tracker: MakeTracker
 ) -> None:
