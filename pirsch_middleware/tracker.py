@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 import time as _time
 import weakref
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, TypeVar
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -27,7 +27,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Tracker", "trackers"]
 
-_B = TypeVar("_B")
 _TRACKERS: weakref.WeakSet[Tracker] = weakref.WeakSet()
 
 
@@ -385,7 +384,7 @@ class Tracker:
         record is built: the body comes straight from the draft, the same JSON for half the CPU
         (:meth:`~pirsch_middleware.extract.Extractor.body`)."""
         if self._before_send is None and isinstance(item, tuple):
-            body = self._built(item, self._extractor.body)
+            body = self._built(item, True)
             return None if body is None else (item[0].kind, body)
         record = self._complete(item)
         if record is None:
@@ -403,7 +402,7 @@ class Tracker:
         """The record to send for a queued item, after ``before_send``; ``None`` when it is
         skipped or dropped (and counted)."""
         if isinstance(item, tuple):
-            built = self._built(item, self._extractor.complete)
+            built = self._built(item, False)
             if built is None:
                 return None
             record: Record = built
@@ -424,10 +423,11 @@ class Tracker:
             record = changed
         return record
 
-    def _built(self, draft: Draft, build: Callable[[Draft], _B | str]) -> _B | None:
-        """``build(draft)``; ``None`` when it cannot be built (counted, and logged for a bug)."""
+    def _built(self, draft: Draft, as_body: bool) -> Any:
+        """The draft's body or record (see ``Extractor.build``); ``None`` when it cannot be built
+        (counted, and logged for a bug)."""
         try:
-            built = build(draft)
+            built = self._extractor.build(draft, as_body)
         except Exception:  # a bug, or data beyond repair: lose this record, not the batch
             self._log.warning(
                 "complete", "pirsch_middleware: could not build a record", exc_info=True

@@ -346,21 +346,23 @@ def test_a_record_that_cannot_be_built_is_dropped_alone(
     api: FakePirschAPI, make_tracker: MakeTracker, monkeypatch: pytest.MonkeyPatch, hook: bool
 ) -> None:
     tracker = make_tracker(api, before_send=(lambda record: record) if hook else None)
-    # Without a hook the sender builds the JSON body from the draft; with one, the record.
-    method = "complete" if hook else "body"
-    build = getattr(tracker._extractor, method)
+    build = tracker._extractor.build
+    built: list[bool] = []
 
-    def fragile(draft: Any) -> Any:
+    def fragile(draft: Any, as_body: bool) -> Any:
+        built.append(as_body)
         if draft[6] == "/broken":  # the path
             raise RuntimeError("bug")
-        return build(draft)
+        return build(draft, as_body)
 
-    monkeypatch.setattr(tracker._extractor, method, fragile)
+    monkeypatch.setattr(tracker._extractor, "build", fragile)
     for path in ("/a", "/broken", "/b"):
         tracker.track_page_view(request(path))
     assert not tracker.flush(timeout=5)
     assert paths(api) == ["/a", "/b"]
     assert tracker.stats().dropped == {"error": 1}
+    # Without a hook the sender builds the JSON body from the draft; with one, the record.
+    assert built == [not hook] * 3
 
 
 def arrived_after(api: FakePirschAPI, count: int, started: float, timeout: float = 10) -> float:
