@@ -15,7 +15,7 @@ import httpx
 from ._time import parse_time
 from ._version import __version__
 from .errors import PirschError
-from .records import Event, Hit, Record, Session, batch_json, dump_json
+from .records import BATCH_PATHS, Event, Hit, Record, Session, batch_json, dump_json
 from .results import Domain, Funnel
 from .settings import Settings
 from .statistics import DOMAINS, FUNNELS, Endpoint, StatisticsAPI
@@ -302,6 +302,13 @@ class PirschClient(ClientBase):
         if records:
             path = records[0].endpoint + "/batch"
             self.request("POST", path, content=batch_json(records), timeout=timeout)
+
+    def send_bodies(
+        self, kind: str, bodies: list[dict[str, Any]], *, timeout: float | None = None
+    ) -> None:
+        """:meth:`send_batch` for records already turned into their ``payload()`` (the sender's
+        way): ``kind`` is ``"hit"``, ``"event"`` or ``"session"``."""
+        self.request("POST", BATCH_PATHS[kind], content=dump_json(bodies), timeout=timeout)
 
     def _ingest(self, endpoint: Ingest[Any], value: Any) -> None:
         self.post(endpoint.path, endpoint.body(value))

@@ -11,11 +11,12 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from typing import Any
 
 from .client import PirschClient, encode
 from .errors import PirschError
-from .records import Record
+from .records import Ready
 from .settings import Settings
 from .stats import Counts, RateLimitedLog, logger
 
@@ -69,8 +70,9 @@ class Delivery:
         """From now on, deliver as close() must: retry until shortly before ``deadline``."""
         self.deadline = deadline
 
-    def deliver(self, batch: Sequence[Record]) -> None:
-        """Deliver one batch of one kind, retrying until it is sent, rejected, or out of time.
+    def deliver(self, kind: str, batch: list[dict[str, Any]]) -> None:
+        """Deliver one batch of one ``kind`` (records' JSON bodies), retrying until it is sent,
+        rejected, or out of time.
 
         While closing, the batch is tried again until shortly before the deadline: the server
         gives us that time, and nothing newer may go first.
@@ -84,7 +86,7 @@ class Delivery:
                     self.drop(len(batch), "shutdown")
                     return
                 try:
-                    self.post(batch, left)
+                    self.post(kind, batch, left)
                 except PirschError as exc:
                     if not self.in_flight:
                         return  # close() gave up on this batch and counted it
@@ -100,7 +102,7 @@ class Delivery:
                             self.maybe_duplicated += len(batch)
                         self._pause(delay)
                         continue
-                    self.failed(batch, exc)
+                    self.failed(kind, batch, exc)
                     return
                 except Exception:
                     logger.exception("pirsch_middleware: could not send %d records", len(batch))
@@ -123,10 +125,9 @@ class Delivery:
         left = self.time_left()
         return left is not None and left <= 0
 
-    def failed(self, batch: Sequence[Record], exc: PirschError) -> None:
+    def failed(self, kind: str, batch: list[dict[str, Any]], exc: PirschError) -> None:
         """A batch the API refused, or that ran out of retries: drop, or split to find the
         records the API rejects (the good ones still go out, in order)."""
-        kind = batch[0].kind
         if exc.retryable:
             self._log.warning("gave-up", "pirsch_middleware: gave up sending %ss: %s", kind, exc)
             self.drop(len(batch), "retries_exhausted")
@@ -135,30 +136,26 @@ class Delivery:
             self.drop(len(batch), "unauthorized")
         elif len(batch) > 1:
             middle = len(batch) // 2
-            self.deliver(batch[:middle])
-            self.deliver(batch[middle:])
+            self.deliver(kind, batch[:middle])
+            self.deliver(kind, batch[middle:])
         else:
             self._log.warning("rejected", "pirsch_middleware: the API rejected a %s: %s", kind, exc)
             self.drop(1, "rejected")
 
-    def post(self, batch: Sequence[Record], timeout: float | None) -> None:
+    def post(self, kind: str, batch: list[dict[str, Any]], timeout: float | None) -> None:
         """One try: POST the batch (at most ``timeout`` seconds); raises :class:`PirschError`."""
         if self._factory is None:
             if not logger.isEnabledFor(logging.INFO):
                 return  # nobody reads it: skip the JSON
-            for record in batch:
-                logger.info(
-                    "pirsch_middleware: would send %s %s",
-                    record.kind,
-                    encode(record.payload()).decode(),
-                )
+            for body in batch:
+                logger.info("pirsch_middleware: would send %s %s", kind, encode(body).decode())
             return
         if self.client is None:
             self.client = self._factory()
         if timeout is None:
-            self.client.send_batch(batch)
+            self.client.send_bodies(kind, batch)
         else:
-            self.client.send_batch(batch, timeout=min(self._settings.timeout, timeout))
+            self.client.send_bodies(kind, batch, timeout=min(self._settings.timeout, timeout))
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
@@ -205,12 +202,12 @@ class Delivery:
             self._last_report = now
 
 
-def by_kind(records: list[Record]) -> list[list[Record]]:
-    """Runs of one kind, in order (each batch endpoint takes one kind)."""
-    batches: list[list[Record]] = []
-    for record in records:
-        if batches and batches[-1][0].kind == record.kind:
-            batches[-1].append(record)
+def by_kind(records: list[Ready]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """Runs of one kind, in order (each batch endpoint takes one kind): (kind, bodies) each."""
+    batches: list[tuple[str, list[dict[str, Any]]]] = []
+    for kind, body in records:
+        if batches and batches[-1][0] == kind:
+            batches[-1][1].append(body)
         else:
-            batches.append([record])
+            batches.append((kind, [body]))
     return batches

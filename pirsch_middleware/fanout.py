@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 
 from .client import PirschClient
-from .records import Record
+from .records import Ready
 from .sender import Sender
 from .settings import Settings
 from .stats import Stats, logger
@@ -23,7 +23,7 @@ __all__ = ["Fanout", "make_sender"]
 def make_sender(
     settings: Settings,
     transport: httpx.BaseTransport | None,
-    complete: Callable[[Any], Record | None],
+    complete: Callable[[Any], Ready | None],
 ) -> Sender | Fanout:
     """The sender of a tracker: a :class:`Sender` for one dashboard (or none: records are
     logged), a :class:`Fanout` for several (see ``Settings.dashboards``)."""
@@ -66,13 +66,13 @@ class Fanout:
     """Looks like one :class:`Sender` to the tracker, and queues each record to one sender per
     dashboard: each with its own queue, thread, retries and order, so a dashboard that fails
     holds back none of the others. ``dashboards`` are (name, settings) pairs, as
-    ``Settings.dashboards`` gives them; ``complete`` builds a queued item into its record."""
+    ``Settings.dashboards`` gives them; ``complete`` makes a queued item ready to send."""
 
     def __init__(
         self,
         dashboards: Sequence[tuple[str, Settings]],
         transport: httpx.BaseTransport | None,
-        complete: Callable[[Any], Record | None],
+        complete: Callable[[Any], Ready | None],
     ) -> None:
         self._complete = complete
         self._lock = threading.Lock()
@@ -86,11 +86,11 @@ class Fanout:
         self._sync = any(settings.sync for _, settings in dashboards)
         logger.addFilter(_FILTER)  # once: a filter already there is not added again
 
-    def _builder(self, name: str) -> Callable[[list[Any]], Record | None]:
+    def _builder(self, name: str) -> Callable[[list[Any]], Ready | None]:
         # Every queue holds the same one-item list: [item] until one sender builds it, then
-        # [item, record]; so the record is built (and before_send run, and skips counted) once.
+        # [item, ready]; so the record is built (and before_send run, and skips counted) once.
         # A list, not an object of our own: it is the cheapest thing to make per record.
-        def build(shared: list[Any]) -> Record | None:
+        def build(shared: list[Any]) -> Ready | None:
             if threading.current_thread() is not threading.main_thread():
                 # A sender's thread, for the rest of its life. (The main thread builds only
                 # where no thread can run: its lines name no dashboard rather than a wrong one.)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from .delivery import Delivery, by_kind
 from .errors import PirschError
-from .records import Record
+from .records import Ready
 from .stats import logger
 
 __all__ = ["INLINE_BATCH", "INLINE_EVERY", "InlineSender"]
@@ -25,7 +25,7 @@ INLINE_EVERY = 1.0
 class InlineSender:
     """Sends from the caller's thread for a sender whose thread cannot run.
 
-    ``take(n)`` hands over up to ``n`` queued records, built; ``interval`` is how long the
+    ``take(n)`` hands over up to ``n`` queued records, ready to send; ``interval`` is how long the
     oldest may wait for company (``flush_interval``, at least ``INLINE_EVERY``). A batch that
     fails with a network error, 5xx or 429 is held in ``held`` and goes first next time.
     """
@@ -33,7 +33,7 @@ class InlineSender:
     def __init__(
         self,
         delivery: Delivery,
-        take: Callable[[int], list[Record]],
+        take: Callable[[int], list[Ready]],
         interval: float,
         every: float = INLINE_EVERY,
     ) -> None:
@@ -41,8 +41,8 @@ class InlineSender:
         self._take = take
         self._every = max(interval, every) if every else 0.0  # 0: each record as it comes
         self._next = 0.0
-        #: Built records whose batch failed, to go before anything queued.
-        self.held: list[Record] = []
+        #: Records ready to send whose batch failed, to go before anything queued.
+        self.held: list[Ready] = []
 
     def send(self, waiting: int, force: bool) -> bool:
         """Send one small batch if it is due: ``INLINE_BATCH`` records wait (``waiting`` are
@@ -58,17 +58,17 @@ class InlineSender:
         self.held = []
         delivery = self._delivery
         batches = by_kind(records)
-        for index, batch in enumerate(batches):
+        for index, (kind, batch) in enumerate(batches):
             try:
-                delivery.post(batch, INLINE_EVERY)
+                delivery.post(kind, batch, INLINE_EVERY)
             except PirschError as exc:
                 if not exc.retryable:
-                    delivery.failed(batch, exc)
+                    delivery.failed(kind, batch, exc)
                     continue
                 delivery.retried += 1
                 if exc.maybe_received:
                     delivery.maybe_duplicated += len(batch)
-                self.held = [record for later in batches[index:] for record in later]
+                self.held = [(k, body) for k, later in batches[index:] for body in later]
                 return False
             except Exception:
                 logger.exception("pirsch_middleware: could not send %d records", len(batch))
@@ -81,5 +81,5 @@ class InlineSender:
     def deliver_held(self) -> None:
         """At close: deliver what is held as the worker would, with retries until the deadline."""
         held, self.held = self.held, []
-        for batch in by_kind(held):
-            self._delivery.deliver(batch)
+        for kind, batch in by_kind(held):
+            self._delivery.deliver(kind, batch)

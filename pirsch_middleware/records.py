@@ -107,6 +107,11 @@ class Event(Hit):
 
 
 Record = Hit | Event | Session
+#: A record ready to send, as the sender queues it for a batch: its ``kind`` and its
+#: :meth:`~_Visitor.payload`.
+Ready = tuple[str, dict[str, Any]]
+#: Each kind's batch endpoint.
+BATCH_PATHS = {cls.kind: cls.endpoint + "/batch" for cls in (Hit, Event, Session)}
 
 
 def _payload_function(cls: type[_Visitor]) -> Callable[[Any], dict[str, Any]]:

@@ -14,7 +14,7 @@ from .client import PirschClient
 from .delivery import REPORT_INTERVAL, Delivery
 from .inline import InlineSender
 from .lifecycle import fork_pending, threads_unavailable, watch_exit
-from .records import Record
+from .records import Ready, Record
 from .settings import Settings
 from .stats import Stats, logger
 
@@ -50,12 +50,13 @@ class Sender:
         self,
         settings: Settings,
         client_factory: Callable[[], PirschClient] | None,
-        complete: Callable[[Any], Record | None] | None = None,
+        complete: Callable[[Any], Ready | None] | None = None,
     ) -> None:
         self._settings = settings
         self._factory = client_factory
-        # Turns a queued item into the record to send (None: not sent); records pass as they are.
-        self._complete = complete
+        # Turns a queued item into its kind and JSON body (None: not sent); by default the
+        # items are records.
+        self._complete = _ready if complete is None else complete
         self._batch_size = settings.batch_size
         self._max_queue = settings.max_queue_size
         self._interval = settings.flush_interval
@@ -89,11 +90,10 @@ class Sender:
         if self._settings.sync:
             with self._lock:
                 self._taken += 1
-                if self._complete is not None:
-                    record = self._complete(record)
-                    if record is None:
-                        return False
-                self._delivery.deliver([record])
+                ready = self._complete(record)
+                if ready is None:
+                    return False
+                self._delivery.deliver(ready[0], [ready[1]])
             return True
         queue = self._queue
         if len(queue) >= self._max_queue:
@@ -242,16 +242,16 @@ class Sender:
                 return
             self._thread = thread
 
-    def _take(self, limit: int) -> list[Record]:
-        """Up to ``limit`` records from the queue, built: the inline sender's next batch."""
+    def _take(self, limit: int) -> list[Ready]:
+        """Up to ``limit`` records from the queue, ready to send: the inline sender's next batch."""
         queue = self._queue
-        records: list[Record] = []
+        records: list[Ready] = []
         while queue and len(records) < limit:
             item = queue.popleft()
             self._taken += 1
-            record = item if self._complete is None else self._complete(item)
-            if record is not None:
-                records.append(record)
+            ready = self._complete(item)
+            if ready is not None:
+                records.append(ready)
         return records
 
     def _run(self) -> None:
@@ -284,8 +284,8 @@ class Sender:
         # Runs for every record sent: what the loop reads is held in locals.
         queue, delivery, complete = self._queue, self._delivery, self._complete
         size = self._batch_size
-        batch: list[Record] = []
-        kind = None
+        batch: list[dict[str, Any]] = []
+        kind = ""
         while queue and (force or batch or len(queue) >= size):
             if delivery.deadline is not None and delivery.expired():
                 delivery.drop(len(batch), "shutdown")
@@ -293,7 +293,7 @@ class Sender:
                 return
             item = queue.popleft()
             if type(item) is _Flush:
-                self._send(batch)
+                self._send(kind, batch)
                 batch = []
                 item.ok = delivery.lost == item.lost
                 item.done.set()
@@ -301,23 +301,22 @@ class Sender:
             self._taken += 1
             if not self._taken % _YIELD_EVERY:
                 time.sleep(0)  # building records is CPU: let the app's threads have the GIL
-            if complete is not None:
-                item = complete(item)
-                if item is None:
-                    continue
-            if item.kind != kind:
-                self._send(batch)
+            ready = complete(item)
+            if ready is None:
+                continue
+            if ready[0] != kind:
+                self._send(kind, batch)
                 batch = []
-                kind = item.kind
-            batch.append(item)
+                kind = ready[0]
+            batch.append(ready[1])
             if len(batch) >= size:
-                self._send(batch)
+                self._send(kind, batch)
                 batch = []
-        self._send(batch)
+        self._send(kind, batch)
 
-    def _send(self, batch: list[Record]) -> None:
+    def _send(self, kind: str, batch: list[dict[str, Any]]) -> None:
         if batch:
-            self._delivery.deliver(batch)
+            self._delivery.deliver(kind, batch)
 
     def _abandon(self) -> None:
         """At the deadline: count what is in flight and queued as dropped (``shutdown``), and
@@ -342,6 +341,10 @@ class Sender:
 
 
 _live: weakref.WeakSet[Sender] = weakref.WeakSet()
+
+
+def _ready(record: Record) -> Ready:
+    return record.kind, record.payload()
 
 
 def close_together(senders: Sequence[tuple[Sender, float | None]]) -> list[bool]:

@@ -6,7 +6,7 @@ import logging
 import time as _time
 import weakref
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -16,7 +16,7 @@ from .address import AddressCheck
 from .explain import Verdict, explain
 from .extract import _NO_EXTRA, Draft, Extractor
 from .fanout import make_sender
-from .records import Event, Hit, Record, check_meta, check_tags
+from .records import Event, Hit, Ready, Record, check_meta, check_tags
 from .request import RequestData
 from .sender import REPORT_INTERVAL
 from .settings import Settings, SettingsOptions
@@ -86,7 +86,7 @@ class Tracker:
                 variable,
                 meant,
             )
-        self._sender = make_sender(settings, transport, self._complete)
+        self._sender = make_sender(settings, transport, self._ready)
         _TRACKERS.add(self)
 
     def __repr__(self) -> str:
@@ -378,20 +378,32 @@ class Tracker:
             return True
         return self._sender.put(built)
 
+    def _ready(self, item: Record | Draft) -> Ready | None:
+        """The kind and JSON body to send for a queued item (the sender thread calls this);
+        ``None`` when it is skipped or dropped (and counted). Without a ``before_send`` hook no
+        record is built: the body comes straight from the draft, the same JSON for half the CPU
+        (:meth:`~pirsch_middleware.extract.Extractor.body`)."""
+        if self._before_send is None and isinstance(item, tuple):
+            body = self._built(item, True)
+            return None if body is None else (item[0].kind, body)
+        record = self._complete(item)
+        if record is None:
+            return None
+        try:
+            return record.kind, record.payload()
+        except Exception:  # before_send returned something that is no record
+            self._log.warning(
+                "before_send", "pirsch_middleware: before_send returned no record", exc_info=True
+            )
+            self._sender.count_drop("before_send_error")
+            return None
+
     def _complete(self, item: Record | Draft) -> Record | None:
-        """The record to send for a queued item (the sender thread calls this), after
-        ``before_send``; ``None`` when it is skipped or dropped (and counted)."""
+        """The record to send for a queued item, after ``before_send``; ``None`` when it is
+        skipped or dropped (and counted)."""
         if isinstance(item, tuple):
-            try:
-                built = self._extractor.complete(item)
-            except Exception:  # a bug, or data beyond repair: lose this record, not the batch
-                self._log.warning(
-                    "complete", "pirsch_middleware: could not build a record", exc_info=True
-                )
-                self._sender.count_drop("error")
-                return None
-            if isinstance(built, str):
-                self._skip(built, "no valid Host for the URL")
+            built = self._built(item, False)
+            if built is None:
                 return None
             record: Record = built
         else:
@@ -410,6 +422,22 @@ class Tracker:
                 return None
             record = changed
         return record
+
+    def _built(self, draft: Draft, as_body: bool) -> Any:
+        """The draft's body or record (see ``Extractor.build``); ``None`` when it cannot be built
+        (counted, and logged for a bug)."""
+        try:
+            built = self._extractor.build(draft, as_body)
+        except Exception:  # a bug, or data beyond repair: lose this record, not the batch
+            self._log.warning(
+                "complete", "pirsch_middleware: could not build a record", exc_info=True
+            )
+            self._sender.count_drop("error")
+            return None
+        if isinstance(built, str):
+            self._skip(built, "no valid Host for the URL")
+            return None
+        return built
 
 
 def _size(name: str, value: int | None) -> int | None:

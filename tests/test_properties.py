@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 from urllib.parse import quote_from_bytes
 
@@ -17,12 +18,12 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from pirsch_middleware import Hit, RequestData, Stats, Tracker
+from pirsch_middleware import Event, Hit, RequestData, Stats, Tracker
 from pirsch_middleware._time import parse_time
 from pirsch_middleware.client import encode
 from pirsch_middleware.extract import SKIP_REASONS
 from pirsch_middleware.ip import IPResolver, parse_ip
-from pirsch_middleware.records import batch_json
+from pirsch_middleware.records import batch_json, dump_json
 from pirsch_middleware.request import PATH_SAFE, environ_raw_path
 from pirsch_middleware.testing import FakePirschAPI
 
@@ -182,6 +183,72 @@ def test_untrusted_peer_is_never_overridden(peer: object, headers: dict[str, str
     address = str(peer)
     if not RESOLVER.trusts(address):
         assert RESOLVER.resolve(address, headers) == parse_ip(address)
+
+
+# Builds records only, with disable_bot_filter on (a field the default leaves out).
+UNFILTERED = Tracker(make_settings(disable_bot_filter=True))._extractor
+TAGS = st.none() | st.dictionaries(TEXT, TEXT, max_size=3)
+PIXELS = st.none() | st.integers(0, 10_000)
+# Values over the caps (1,024 characters a header, 2,048 a referrer): cut alike on both paths.
+LONG_HEADERS = dict.fromkeys(
+    ("x-real-ip", "x-forwarded-for", "forwarded", "cf-connecting-ip", "referer"), "a" * 3000
+)
+EVENT_EXTRA = st.fixed_dictionaries(
+    {
+        "event_name": TEXT,
+        "event_duration": st.none() | st.integers(0, 10**9),
+        "event_meta": st.none() | st.dictionaries(TEXT, TEXT, max_size=3),
+        "non_interactive": st.booleans(),
+    }
+)
+
+
+def test_body_from_a_draft_is_the_records_payload_byte_for_byte() -> None:
+    """The sender's fast path (no before_send hook: the JSON body straight from the draft) and
+    the record path write the same bytes: the same fields, values and order."""
+    seen: Counter[str] = Counter()
+
+    @settings(max_examples=400, deadline=None)
+    @given(
+        st.sampled_from([EXTRACTOR, UNFILTERED]),
+        REQUESTS,
+        st.floats(0, 4e9),
+        st.none() | TEXT | st.sampled_from(["", " ", " \t\n"]),  # blank: "" after cleaning
+        TAGS,
+        PIXELS,
+        PIXELS,
+        st.booleans().flatmap(lambda event: EVENT_EXTRA if event else st.none()),  # half each
+        st.booleans(),
+    )
+    def check(
+        extractor: Any,
+        request: RequestData,
+        when: float,
+        title: str | None,
+        tags: dict[str, str] | None,
+        width: int | None,
+        height: int | None,
+        extra: dict[str, Any] | None,
+        long: bool,
+    ) -> None:
+        req = replace(request, headers={**request.headers, **LONG_HEADERS}) if long else request
+        cls = Hit if extra is None else Event
+        draft = extractor.draft(cls, req, when, title, tags, width, height, extra or {})
+        seen["examples"] += 1
+        if isinstance(draft, str):
+            return
+        record, body = extractor.complete(draft), extractor.body(draft)
+        if isinstance(record, str):
+            assert body == record  # the same reason
+            return
+        assert type(record) is cls
+        assert dump_json([body]) == dump_json([record.payload()])
+        assert list(body) == list(record.payload())  # the order, even where JSON is rewritten
+        seen[cls.kind] += 1
+
+    check()
+    # Both kinds must be built often, or this compares reasons to skip.
+    assert min(seen["hit"], seen["event"]) >= 0.15 * seen["examples"], seen
 
 
 def test_batch_json_is_the_payloads() -> None:
