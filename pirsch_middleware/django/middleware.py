@@ -116,10 +116,13 @@ class PirschMiddleware:
     def __call__(self, request: Any) -> Any:
         if self.async_mode:
             return self.__acall__(request)
-        snippet = _snippet_request(request)
+        found = _tracker()
+        if found is None:
+            return self.get_response(request)
+        snippet = _snippet_request(request, found[1])
         if snippet is not None:
             return _response(snippet[0].answer(*snippet[1:]))
-        context = self._context(request)
+        context = _context(request, *found)
         if context is None:
             return self.get_response(request)
         token = _current.set(context)
@@ -132,7 +135,10 @@ class PirschMiddleware:
         return response
 
     async def __acall__(self, request: Any) -> Any:
-        snippet = _snippet_request(request)
+        found = _tracker()
+        if found is None:
+            return await self.get_response(request)
+        snippet = _snippet_request(request, found[1])
         if snippet is not None:
             proxy, endpoint, data, body = snippet
             if endpoint == SCRIPT and not proxy.script_ready():
@@ -143,7 +149,7 @@ class PirschMiddleware:
             else:
                 answer = proxy.answer(endpoint, data, body)
             return _response(answer)
-        context = self._context(request)
+        context = _context(request, *found)
         if context is None:
             return await self.get_response(request)
         token = _current.set(context)
@@ -155,13 +161,23 @@ class PirschMiddleware:
         _keep_current(context, response)
         return response
 
-    def _context(self, request: Any) -> RequestContext | None:
-        try:
-            tracker, build = tracker_for(raw_setting())
-            return RequestContext(tracker, request.method, request.path, build, request)
-        except Exception:
-            report_error("the Django middleware")
-            return None
+
+def _tracker() -> tuple[Tracker, _Build] | None:
+    """The tracker of the current ``settings.PIRSCH`` and its request builder, looked up once per
+    request; ``None`` (logged) when the setting changed to a bad value."""
+    try:
+        return tracker_for(raw_setting())
+    except Exception:
+        report_error("the Django middleware")
+        return None
+
+
+def _context(request: Any, tracker: Tracker, build: _Build) -> RequestContext | None:
+    try:
+        return RequestContext(tracker, request.method, request.path, build, request)
+    except Exception:
+        report_error("the Django middleware")
+        return None
 
 
 class _Build:
@@ -199,10 +215,12 @@ def _resolve(path: str) -> object | None:
     return (match.route, match.url_name, match._func_path)
 
 
-def _snippet_request(request: Any) -> tuple[SnippetProxy, str, RequestData, bytes] | None:
+def _snippet_request(
+    request: Any, build: _Build
+) -> tuple[SnippetProxy, str, RequestData, bytes] | None:
     """The snippet proxy, endpoint, data and body of a request of the snippet, else ``None``."""
     try:
-        proxy = tracker_for(raw_setting())[1].snippet
+        proxy = build.snippet
         if proxy is None:
             return None
         endpoint = proxy.endpoint(request.path)
