@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import logging
 import threading
 import time
@@ -39,39 +38,19 @@ class Stats:
 
 
 class Counts:
-    """Thread-safe counts by reason.
-
-    Adding one takes no lock (every skipped request adds one): each reason has an
-    ``itertools.count``, whose ``next()`` is one C call that the GIL never splits, so no count is
-    lost between threads. Reading one advances it too, so :meth:`snapshot` takes off its own reads.
-    """
+    """Thread-safe counts by reason."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._counters: dict[str, itertools.count[int]] = {}
-        self._reads: dict[str, int] = {}
-        self._more: dict[str, int] = {}  # what add() was given beyond one at a time
+        self._counts: dict[str, int] = {}
 
     def add(self, reason: str, n: int = 1) -> None:
-        counter = self._counters.get(reason)
-        if counter is None or n != 1:
-            with self._lock:
-                if n != 1:
-                    self._more[reason] = self._more.get(reason, 0) + n
-                    return
-                counter = self._counters.setdefault(reason, itertools.count())
-        next(counter)
+        with self._lock:
+            self._counts[reason] = self._counts.get(reason, 0) + n
 
     def snapshot(self) -> dict[str, int]:
         with self._lock:
-            counts: dict[str, int] = {}
-            for reason, counter in self._counters.items():
-                reads = self._reads.get(reason, 0)
-                self._reads[reason] = reads + 1
-                counts[reason] = next(counter) - reads
-            for reason, more in self._more.items():
-                counts[reason] = counts.get(reason, 0) + more
-            return counts
+            return dict(self._counts)
 
 
 class RateLimitedLog:
