@@ -5,6 +5,7 @@ path under ``/ch/`` sets an ``Accept-CH`` of its own."""
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -98,32 +99,49 @@ def _wsgi(tracker: Tracker) -> Get:
     app = PirschMiddleware(_wsgi_app, tracker=tracker)
 
     def get(path: str, headers: dict[str, str]) -> tuple[int, dict[str, str]]:
-        environ: dict[str, Any] = {
-            "REQUEST_METHOD": "GET",
-            "SCRIPT_NAME": "",
-            "PATH_INFO": path,
-            "QUERY_STRING": "",
-            "SERVER_NAME": "example.com",
-            "SERVER_PORT": "443",
-            "SERVER_PROTOCOL": "HTTP/1.1",
-            "REMOTE_ADDR": VISITOR[0],
-            "wsgi.url_scheme": "https",
-            "HTTP_HOST": "example.com",
-        }
-        for name, value in headers.items():
-            environ["HTTP_" + name.upper().replace("-", "_")] = value
-        started: list[Any] = []
-
-        def start_response(status: str, pairs: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            started.append((status, pairs))
-            return lambda chunk: None
-
-        result = app(environ, start_response)
-        b"".join(result)
-        status, pairs = started[0]
-        return int(status[:3]), {k.lower(): v for k, v in pairs}
+        status, response_headers, _ = wsgi_request(app, "GET", path, headers=headers)
+        return status, response_headers
 
     return get
+
+
+def wsgi_request(
+    app: Any,
+    method: str,
+    path: str,
+    query: str = "",
+    headers: dict[str, str] | None = None,
+    body: bytes = b"",
+    peer: str = VISITOR[0],
+) -> tuple[int, dict[str, str], bytes]:
+    """One PEP 3333 call of ``app`` for https://example.com with only the given request
+    headers; the status, the lower-case response headers and the body."""
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": method,
+        "SCRIPT_NAME": "",
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "SERVER_NAME": "example.com",
+        "SERVER_PORT": "443",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": peer,
+        "wsgi.url_scheme": "https",
+        "wsgi.input": io.BytesIO(body),
+        "HTTP_HOST": "example.com",
+    }
+    if body:
+        environ["CONTENT_LENGTH"] = str(len(body))
+    for name, value in (headers or {}).items():
+        environ["HTTP_" + name.upper().replace("-", "_")] = value
+    started: list[Any] = []
+
+    def start_response(status: str, pairs: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        started.append((status, pairs))
+        return lambda chunk: None
+
+    content = b"".join(app(environ, start_response))
+    status, pairs = started[0]
+    return int(status[:3]), {k.lower(): v for k, v in pairs}, content
 
 
 @contextmanager

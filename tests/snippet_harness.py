@@ -5,7 +5,6 @@ any peer address and returns the status, the lower-case headers and the body."""
 
 from __future__ import annotations
 
-import io
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +14,7 @@ from pirsch_middleware import Tracker
 from pirsch_middleware.testing import FakePirschAPI
 
 from .conftest import ACCESS_KEY, settings
+from .harness import wsgi_request
 
 PAGE = b"<html><head><title>A page</title></head><body>Hello</body></html>"
 VISITOR = "203.0.113.7"
@@ -104,32 +104,7 @@ def _wsgi(tracker: Tracker) -> Call:
         body: bytes = b"",
         peer: str = VISITOR,
     ) -> Reply:
-        environ: dict[str, Any] = {
-            "REQUEST_METHOD": method,
-            "SCRIPT_NAME": "",
-            "PATH_INFO": path,
-            "QUERY_STRING": query,
-            "SERVER_NAME": "example.com",
-            "SERVER_PORT": "443",
-            "SERVER_PROTOCOL": "HTTP/1.1",
-            "REMOTE_ADDR": peer,
-            "wsgi.url_scheme": "https",
-            "wsgi.input": io.BytesIO(body),
-            "HTTP_HOST": "example.com",
-        }
-        if body:
-            environ["CONTENT_LENGTH"] = str(len(body))
-        for name, value in (headers or {}).items():
-            environ["HTTP_" + name.upper().replace("-", "_")] = value
-        started: list[Any] = []
-
-        def start_response(status: str, pairs: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            started.append((status, pairs))
-            return lambda chunk: None
-
-        content = b"".join(app(environ, start_response))
-        status, pairs = started[0]
-        return int(status[:3]), {k.lower(): v for k, v in pairs}, content
+        return wsgi_request(app, method, path, query, headers, body, peer)
 
     return call
 
