@@ -47,7 +47,10 @@ class Delivery:
         settings: Settings,
         client_factory: Callable[[], PirschClient] | None,
         interrupt: threading.Event,
+        name: str | None = None,
     ) -> None:
+        #: How this sender's log lines begin: they name the dashboard where there are several.
+        self.says = "pirsch_middleware: " if name is None else f"pirsch_middleware ({name}): "
         self._settings = settings
         self._factory = client_factory
         self._interrupt = interrupt
@@ -105,7 +108,7 @@ class Delivery:
                     self.failed(kind, batch, exc)
                     return
                 except Exception:
-                    logger.exception("pirsch_middleware: could not send %d records", len(batch))
+                    logger.exception(self.says + "could not send %d records", len(batch))
                     self.drop(len(batch), "error")
                     return
                 if self.in_flight:  # else close() gave up on it and counted it as dropped
@@ -129,17 +132,17 @@ class Delivery:
         """A batch the API refused, or that ran out of retries: drop, or split to find the
         records the API rejects (the good ones still go out, in order)."""
         if exc.retryable:
-            self._log.warning("gave-up", "pirsch_middleware: gave up sending %ss: %s", kind, exc)
+            self._log.warning("gave-up", self.says + "gave up sending %ss: %s", kind, exc)
             self.drop(len(batch), "retries_exhausted")
         elif exc.status in (401, 403):
-            self._log.warning("auth", "pirsch_middleware: the API refused the credentials: %s", exc)
+            self._log.warning("auth", self.says + "the API refused the credentials: %s", exc)
             self.drop(len(batch), "unauthorized")
         elif len(batch) > 1:
             middle = len(batch) // 2
             self.deliver(kind, batch[:middle])
             self.deliver(kind, batch[middle:])
         else:
-            self._log.warning("rejected", "pirsch_middleware: the API rejected a %s: %s", kind, exc)
+            self._log.warning("rejected", self.says + "the API rejected a %s: %s", kind, exc)
             self.drop(1, "rejected")
 
     def post(self, kind: str, batch: list[dict[str, Any]], timeout: float | None) -> None:
@@ -148,7 +151,7 @@ class Delivery:
             if not logger.isEnabledFor(logging.INFO):
                 return  # nobody reads it: skip the JSON
             for body in batch:
-                logger.info("pirsch_middleware: would send %s %s", kind, encode(body).decode())
+                logger.info(self.says + "would send %s %s", kind, encode(body).decode())
             return
         if self.client is None:
             self.client = self._factory()
@@ -197,7 +200,7 @@ class Delivery:
         }
         if new:
             detail = ", ".join(f"{reason}: {n}" for reason, n in sorted(new.items()))
-            logger.warning("pirsch_middleware: dropped %d records (%s)", sum(new.values()), detail)
+            logger.warning(self.says + "dropped %d records (%s)", sum(new.values()), detail)
             self._reported = counts
             self._last_report = now
 

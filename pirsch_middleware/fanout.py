@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 import time
@@ -15,7 +14,7 @@ from .client import PirschClient
 from .records import Ready
 from .sender import Sender
 from .settings import Settings
-from .stats import Stats, logger
+from .stats import Stats
 
 __all__ = ["Fanout", "make_sender"]
 
@@ -41,27 +40,6 @@ def _factory(settings: Settings, transport: httpx.BaseTransport | None) -> Calla
     return factory
 
 
-# The dashboard the current thread works for: a sender's thread, or a caller inside one of
-# the calls below. Log lines made there name it (see _NameDashboard).
-_where = threading.local()
-
-
-class _NameDashboard(logging.Filter):
-    """Names the dashboard in the sender's log lines ("gave up sending hits", "dropped 3
-    records", "the API refused the credentials"), which the sender writes without it."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        name = getattr(_where, "name", None)
-        prefix = "pirsch_middleware: "
-        if name is not None and isinstance(record.msg, str) and record.msg.startswith(prefix):
-            # Names are letters, digits, "_.-[]": nothing a %-format reads.
-            record.msg = f"pirsch_middleware ({name}): {record.msg[len(prefix) :]}"
-        return True
-
-
-_FILTER = _NameDashboard()
-
-
 class Fanout:
     """Looks like one :class:`Sender` to the tracker, and queues each record to one sender per
     dashboard: each with its own queue, thread, retries and order, so a dashboard that fails
@@ -78,43 +56,29 @@ class Fanout:
         self._lock = threading.Lock()
         self._pid = os.getpid()
         self._senders = [
-            (name, Sender(settings, _factory(settings, transport), self._builder(name)))
+            (name, Sender(settings, _factory(settings, transport), self._build, name))
             for name, settings in dashboards
         ]
         self._puts = [sender.put for _, sender in self._senders]
-        # Only where a sender sends from the caller's thread does a put need the name set.
-        self._sync = any(settings.sync for _, settings in dashboards)
-        logger.addFilter(_FILTER)  # once: a filter already there is not added again
 
-    def _builder(self, name: str) -> Callable[[list[Any]], Ready | None]:
+    def _build(self, shared: list[Any]) -> Ready | None:
         # Every queue holds the same one-item list: [item] until one sender builds it, then
         # [item, ready]; so the record is built (and before_send run, and skips counted) once.
         # A list, not an object of our own: it is the cheapest thing to make per record.
-        def build(shared: list[Any]) -> Ready | None:
-            if threading.current_thread() is not threading.main_thread():
-                # A sender's thread, for the rest of its life. (The main thread builds only
-                # where no thread can run: its lines name no dashboard rather than a wrong one.)
-                _where.name = name
-            if self._pid != os.getpid():
-                # A forked child: the parent's lock may have been held by a thread the child
-                # does not have. (Each sender starts afresh in the child itself.)
-                self._lock, self._pid = threading.Lock(), os.getpid()
-            with self._lock:
-                if len(shared) == 1:
-                    shared.append(self._complete(shared[0]))
-                    shared[0] = None  # a lagging dashboard's queue keeps the record alone
-                return shared[1]  # type: ignore[no-any-return]
-
-        return build
+        if self._pid != os.getpid():
+            # A forked child: the parent's lock may have been held by a thread the child
+            # does not have. (Each sender starts afresh in the child itself.)
+            self._lock, self._pid = threading.Lock(), os.getpid()
+        with self._lock:
+            if len(shared) == 1:
+                shared.append(self._complete(shared[0]))
+                shared[0] = None  # a lagging dashboard's queue keeps the record alone
+            return shared[1]  # type: ignore[no-any-return]
 
     def put(self, item: Any) -> bool:
         """Queue an item to every dashboard; ``False`` when every queue dropped it."""
         shared = [item]
         queued = False
-        if self._sync:
-            for name, sender in self._senders:
-                queued = self._call(name, sender.put, shared) or queued
-            return queued
         for put in self._puts:
             queued = put(shared) or queued
         return queued
@@ -124,9 +88,9 @@ class Fanout:
         ``timeout`` for all; ``True`` only if all of it was accepted everywhere."""
         deadline = None if timeout is None else time.monotonic() + timeout
         ok = True
-        for name, sender in self._senders:
+        for _, sender in self._senders:
             left = None if deadline is None else max(0.0, deadline - time.monotonic())
-            ok = self._call(name, sender.flush, left) and ok
+            ok = sender.flush(left) and ok
         return ok
 
     def close(self, timeout: float | None = None) -> bool:
@@ -137,7 +101,7 @@ class Fanout:
         for _, sender in self._senders:
             sender.begin_close(deadline)
         # Every sender ends (and reports), even after one was cut short: no short-circuit.
-        ended = [self._call(name, sender.end_close, deadline) for name, sender in self._senders]
+        ended = [sender.end_close(deadline) for _, sender in self._senders]
         return all(ended)
 
     def reopen(self) -> None:
@@ -167,13 +131,3 @@ class Fanout:
         """Count records lost before they were built: lost to every dashboard."""
         for _, sender in self._senders:
             sender.count_drop(reason, n)
-
-    @staticmethod
-    def _call(name: str, method: Callable[[Any], bool], argument: Any) -> bool:
-        """``method(argument)`` with the log lines it makes in this thread naming ``name``."""
-        before = getattr(_where, "name", None)
-        _where.name = name
-        try:
-            return method(argument)
-        finally:
-            _where.name = before

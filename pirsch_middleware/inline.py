@@ -71,7 +71,7 @@ class InlineSender:
                 self.held = [(k, body) for k, later in batches[index:] for body in later]
                 return False
             except Exception:
-                logger.exception("pirsch_middleware: could not send %d records", len(batch))
+                logger.exception(delivery.says + "could not send %d records", len(batch))
                 delivery.drop(len(batch), "error")
                 continue
             delivery.sent += len(batch)

@@ -51,8 +51,10 @@ class Sender:
         settings: Settings,
         client_factory: Callable[[], PirschClient] | None,
         complete: Callable[[Any], Ready | None] | None = None,
+        name: str | None = None,
     ) -> None:
         self._settings = settings
+        self._name = name  # the dashboard's, in the log lines, where there are several
         self._factory = client_factory
         # Turns a queued item into its kind and JSON body (None: not sent); by default the
         # items are records.
@@ -71,7 +73,7 @@ class Sender:
         self._interrupt = threading.Event()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
-        self._delivery = Delivery(self._settings, self._factory, self._interrupt)
+        self._delivery = Delivery(self._settings, self._factory, self._interrupt, self._name)
         self._closed = False
         self._inline: InlineSender | None = None  # set where no thread can run
         self._force = False
@@ -277,7 +279,7 @@ class Sender:
                 if self._closed and not self._queue:
                     return
             except Exception:  # a bug here must not end delivery for the process
-                logger.exception("pirsch_middleware: the sender hit an unexpected error")
+                logger.exception(self._delivery.says + "the sender hit an unexpected error")
                 time.sleep(min(1.0, self._interval))
 
     def _drain(self, force: bool) -> None:

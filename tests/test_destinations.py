@@ -87,7 +87,11 @@ def test_one_failing_dashboard_holds_back_none_and_catches_up_in_order(
 
 @pytest.mark.parametrize("how", ["close", "exit"])
 def test_dashboards_that_never_answer_share_one_deadline(
-    api: FakePirschAPI, rollup: FakePirschAPI, make_tracker: Any, how: str
+    api: FakePirschAPI,
+    rollup: FakePirschAPI,
+    make_tracker: Any,
+    caplog: pytest.LogCaptureFixture,
+    how: str,
 ) -> None:
     with FakePirschAPI() as stalled:
         api.delay = stalled.delay = 30.0  # the main dashboard's and another never answer
@@ -116,6 +120,9 @@ def test_dashboards_that_never_answer_share_one_deadline(
     assert each["stalled"].dropped == {"shutdown": 3}
     assert each["rollup"].dropped == {}
     assert each["rollup"].sent == 3
+    # The drop lines name each dashboard, at the exit hook too (it closes the senders itself).
+    assert "pirsch_middleware (main): dropped 3 records (shutdown: 3)" in caplog.text
+    assert "pirsch_middleware (stalled): dropped 3 records (shutdown: 3)" in caplog.text
 
 
 def test_each_record_is_built_once_for_all_dashboards(
