@@ -422,13 +422,13 @@ def batch_posts(api: FakePirschAPI) -> int:
 def test_records_that_keep_coming_fill_one_batch_past_the_flush_interval(
     api: FakePirschAPI, make_tracker: MakeTracker
 ) -> None:
-    tracker = make_tracker(api, flush_interval=0.2)
+    tracker = make_tracker(api, flush_interval=0.3)
     track(tracker, 1)  # starts the sender thread
     assert tracker.flush(timeout=5)
-    # 30 records over 0.6 s: three flush intervals, each with records arriving; then quiet.
-    trickle(tracker, 30, 0.02, 1).join()
-    assert arrived_after(api, 31, time.monotonic()) < 5
-    assert paths(api) == [f"/p/{i}" for i in range(31)]
+    # 40 records over 0.8 s: nearly three flush intervals, each with records arriving; then quiet.
+    trickle(tracker, 40, 0.02, 1).join()
+    assert arrived_after(api, 41, time.monotonic()) < 5
+    assert paths(api) == [f"/p/{i}" for i in range(41)]
     # One batch once they stopped coming (two if this machine stalled the trickle a whole
     # interval), where each interval used to send its own.
     assert batch_posts(api) - 1 <= 2, batch_posts(api)
@@ -437,17 +437,17 @@ def test_records_that_keep_coming_fill_one_batch_past_the_flush_interval(
 def test_records_that_keep_coming_leave_once_the_oldest_waited_a_second(
     api: FakePirschAPI, make_tracker: MakeTracker
 ) -> None:
-    tracker = make_tracker(api, flush_interval=0.25)
+    tracker = make_tracker(api, flush_interval=0.4)
     track(tracker, 1)
     assert tracker.flush(timeout=5)
     started = time.monotonic()
-    producer = trickle(tracker, 200, 0.01, 1)  # 2 s or more of records, 100 a second at most
+    producer = trickle(tracker, 300, 0.01, 1)  # 3 s or more of records, 100 a second at most
     waited = arrived_after(api, 2, started)
     producer.join()
     # Not after the first flush_interval (records kept coming), nor much after a second.
-    assert 0.75 <= waited < 2.5, waited
-    assert arrived_after(api, 201, started) < 10
-    assert paths(api) == [f"/p/{i}" for i in range(201)]
+    assert 0.7 <= waited < 2.5, waited
+    assert arrived_after(api, 301, started) < 10
+    assert paths(api) == [f"/p/{i}" for i in range(301)]
 
 
 def test_failed_batch_stays_ahead_of_every_waiting_record(
