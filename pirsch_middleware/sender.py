@@ -286,7 +286,7 @@ class Sender:
         A busy app's records keep coming: its batches fill instead of leaving every
         ``flush_interval`` with a few records each, and a batch costs the sender about the same
         CPU whatever its size (``benchmarks/delivery.py``). A lone record leaves after
-        ``flush_interval``, as before."""
+        ``flush_interval``, as before; a few that came together, within two."""
         queue, wake, interval = self._queue, self._wake, self._interval
         since = time.monotonic()
         limit = since + max(interval, _FILL_WAIT)
