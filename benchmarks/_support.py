@@ -123,20 +123,43 @@ def analytics_sink() -> Iterator[tuple[str, list[int]]]:
 
 
 class SenderClock:
-    """CPU time of a tracker's sender thread, and the hits it delivered, between two reads."""
+    """CPU time of a tracker's sender thread, the times it blocked, and the hits it delivered,
+    between two reads."""
 
     def __init__(self, tracker: Any) -> None:
         self.tracker = tracker
-        self.cpu, self.sent = self._read()
+        self.cpu, self.sent, self.blocked = self._read()
 
-    def _read(self) -> tuple[float, int]:
+    def _read(self) -> tuple[float, int, int]:
         thread = self.tracker._sender._thread
-        cpu = 0.0
+        cpu, blocked = 0.0, 0
         if thread is not None and thread.ident is not None:
             cpu = time.clock_gettime(time.pthread_getcpuclockid(thread.ident))
-        return cpu, self.tracker.stats().sent
+            blocked = _voluntary_switches(thread.native_id)
+        return cpu, self.tracker.stats().sent, blocked
 
     def per_hit(self) -> float | None:
         """µs of sender CPU per hit delivered since this clock was made; None if none was."""
-        cpu, sent = self._read()
+        cpu, sent, _ = self._read()
         return (cpu - self.cpu) / (sent - self.sent) * 1e6 if sent > self.sent else None
+
+    def blocked_per(self, hits: int) -> float | None:
+        """How often the sender thread blocked (waited for the GIL, a socket, its queue) per
+        ``hits`` delivered since this clock was made: each time costs it a context switch.
+        None where the system does not say (Linux's ``/proc`` does) or nothing was delivered."""
+        _, sent, blocked = self._read()
+        if sent <= self.sent or not blocked:
+            return None
+        return (blocked - self.blocked) / (sent - self.sent) * hits
+
+
+def _voluntary_switches(native_id: int | None) -> int:
+    """A thread's voluntary context switches so far (Linux), 0 where unknown."""
+    try:
+        with open(f"/proc/self/task/{native_id}/status") as status:
+            for line in status:
+                if line.startswith("voluntary_ctxt_switches:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0

@@ -22,6 +22,9 @@ __all__ = ["REPORT_INTERVAL", "Sender"]
 
 # How many records the worker handles between two offers of the GIL to the app's threads.
 _YIELD_EVERY = 64
+# How long, at most, the oldest record waits for a batch to fill while records keep coming
+# (seconds; flush_interval, where that is longer).
+_FILL_WAIT = 1.0
 
 
 class _Flush:
@@ -40,10 +43,11 @@ class Sender:
     """Delivers records to the batch endpoints in the order they were queued.
 
     ``put`` only appends to a bounded deque; a daemon thread, started on first use in each
-    process, sends a batch when ``batch_size`` records wait or the oldest has waited
-    ``flush_interval``. A process that was forked (by anything: ``os.fork``, uWSGI, a pool) is
-    noticed by its process id and starts afresh: what its parent queued is its parent's to send.
-    ``client_factory`` of ``None`` means no credentials: records are logged, not sent.
+    process, sends a batch when ``batch_size`` records wait, when none came for
+    ``flush_interval``, or when the oldest has waited a second (see :meth:`_gather`). A process
+    that was forked (by anything: ``os.fork``, uWSGI, a pool) is noticed by its process id and
+    starts afresh: what its parent queued is its parent's to send. ``client_factory`` of
+    ``None`` means no credentials: records are logged, not sent.
     """
 
     def __init__(
@@ -263,15 +267,7 @@ class Sender:
                 if not self._queue and not self._force:
                     wake.wait(REPORT_INTERVAL)  # idle: put() wakes us with the first record
                     wake.clear()
-                # The oldest record waits for company, at most flush_interval: a full batch,
-                # flush() or close() cut that short.
-                since = time.monotonic()
-                while not self._force and len(self._queue) < self._batch_size:
-                    left = since + self._interval - time.monotonic()
-                    if left <= 0:
-                        break
-                    wake.wait(left)
-                    wake.clear()
+                self._gather()
                 force = self._force or len(self._queue) < self._batch_size
                 self._force = False
                 self._drain(force)
@@ -281,6 +277,28 @@ class Sender:
             except Exception:  # a bug here must not end delivery for the process
                 logger.exception(self._delivery.says + "the sender hit an unexpected error")
                 time.sleep(min(1.0, self._interval))
+
+    def _gather(self) -> None:
+        """Wait while the oldest record waits for company: a batch goes when it is full, when no
+        record came for a whole ``flush_interval``, or when the oldest has waited ``_FILL_WAIT``
+        (or ``flush_interval``, if longer). flush() and close() cut that short.
+
+        A busy app's records keep coming: its batches fill instead of leaving every
+        ``flush_interval`` with a few records each, and a batch costs the sender about the same
+        CPU whatever its size (``benchmarks/delivery.py``). A lone record leaves after
+        ``flush_interval``, as before; a few that came together, within two."""
+        queue, wake, interval = self._queue, self._wake, self._interval
+        since = time.monotonic()
+        limit = since + max(interval, _FILL_WAIT)
+        check, seen = since + interval, len(queue)
+        while not self._force and len(queue) < self._batch_size:
+            now = time.monotonic()
+            if now >= check:
+                if len(queue) == seen or now >= limit:
+                    return  # quiet for a whole interval, or waited long enough
+                check, seen = min(now + interval, limit), len(queue)
+            wake.wait(check - now)
+            wake.clear()
 
     def _drain(self, force: bool) -> None:
         # Runs for every record sent: what the loop reads is held in locals.

@@ -402,6 +402,54 @@ def test_by_default_an_idle_record_leaves_within_a_fraction_of_a_second(
     assert paths(api) == ["/p/0", "/p/1"]
 
 
+def trickle(tracker: Tracker, n: int, every: float, start: int = 0) -> threading.Thread:
+    """A thread that tracks ``n`` page views, one every ``every`` seconds: a busy app's."""
+
+    def run() -> None:
+        for i in range(start, start + n):
+            track(tracker, 1, i)
+            time.sleep(every)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def batch_posts(api: FakePirschAPI) -> int:
+    return len([p for _, p, _ in api.requests if p == "/api/v1/hit/batch"])
+
+
+def test_records_that_keep_coming_fill_one_batch_past_the_flush_interval(
+    api: FakePirschAPI, make_tracker: MakeTracker
+) -> None:
+    tracker = make_tracker(api, flush_interval=0.3)
+    track(tracker, 1)  # starts the sender thread
+    assert tracker.flush(timeout=5)
+    # 40 records over 0.8 s: nearly three flush intervals, each with records arriving; then quiet.
+    trickle(tracker, 40, 0.02, 1).join()
+    assert arrived_after(api, 41, time.monotonic()) < 5
+    assert paths(api) == [f"/p/{i}" for i in range(41)]
+    # One batch once they stopped coming (two if this machine stalled the trickle a whole
+    # interval), where each interval used to send its own.
+    assert batch_posts(api) - 1 <= 2, batch_posts(api)
+
+
+def test_records_that_keep_coming_leave_once_the_oldest_waited_a_second(
+    api: FakePirschAPI, make_tracker: MakeTracker
+) -> None:
+    tracker = make_tracker(api, flush_interval=0.4)
+    track(tracker, 1)
+    assert tracker.flush(timeout=5)
+    started = time.monotonic()
+    producer = trickle(tracker, 300, 0.01, 1)  # 3 s or more of records, 100 a second at most
+    waited = arrived_after(api, 2, started)
+    producer.join()
+    # Not after the first flush_interval (records kept coming), nor much after a second.
+    assert 0.7 <= waited < 2.5, waited
+    assert arrived_after(api, 301, started) < 10
+    assert paths(api) == [f"/p/{i}" for i in range(301)]
+
+
 def test_failed_batch_stays_ahead_of_every_waiting_record(
     api: FakePirschAPI, make_tracker: MakeTracker
 ) -> None:
