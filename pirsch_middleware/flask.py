@@ -122,7 +122,7 @@ def _noting_body(wsgi_app: WSGIApplication) -> WSGIApplication:
 
     Werkzeug's ``Response.__call__`` returns ``ClosingIterator(body, response.close)``, whose
     last close callback is bound to the response. Read from the result, this costs about
-    0.6 µs a request less than an ``after_request`` hook (Flask's dispatch of one; see
+    0.5 µs a request less than an ``after_request`` hook (Flask's dispatch of one; see
     ``benchmarks/results.md``). Any other result (a custom response class, another Werkzeug)
     is wrapped: the streamed body's behaviour, always correct.
     """
