@@ -7,11 +7,13 @@ default).
 
 The requests of each case are split into rounds; each round times every case once, in a new
 random order, so drift on a noisy machine, and what one case leaves behind (the sender's
-backlog, a garbage collection), hit all of them alike. A case's added µs is the
-median over the rounds of its time minus the bare app's in the same round; a skipped request is
+backlog, a garbage collection), hit all of them alike. A case's added µs is the median over
+the rounds of its time minus the bare app's in the same round; a skipped request is
 compared with the bare app answering the same path. The noise is measured in the run: a second,
 separately built bare app is timed as a case ("bare app, again": what it adds is what two equal
-apps differ by), and each row shows the spread of its per-round figures. The apps are driven
+apps differ by), and each row shows the spread of its per-round figures. The targets are judged
+on the requesting thread's CPU time, whose noise is a fraction of wall time's on a shared
+machine (wall time also holds the other threads' and processes' turns). The apps are driven
 in-process (``hotpath_apps.py``: ASGI and WSGI callables, Django's handlers) in a tight loop with
 a browser's headers; the tracker's sender runs against a fake Pirsch API in another process,
 answering at once ("healthy") or after an hour ("stalled": the queue fills, then drops).

@@ -291,8 +291,8 @@ def django_asgi_runner(handler: Any, path: str, loop: asyncio.AbstractEventLoop)
     middleware chain, the view: the path an ASGI server's request takes through Django), then
     ``send_response`` to a ``send`` that drops the messages, and ``close()``. Left out, being the
     same with or without a middleware and far noisier than one: spooling the body to a temporary
-    file, the disconnect listener task and ``asyncio.wait`` on two tasks, and the thread hop in
-    which ``handle()`` closes the response."""
+    file, the ``request_started`` signal, the disconnect listener task and ``asyncio.wait`` on
+    two tasks, and the thread hop in which ``handle()`` closes the response."""
     scope = asgi_scope(path)
 
     async def send(message: Any) -> None:
