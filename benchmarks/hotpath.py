@@ -27,7 +27,6 @@ production; "idle" flushes it between rounds, so the timings hold the request pa
 from __future__ import annotations
 
 import asyncio
-import gc
 import math
 import os
 import random
@@ -280,9 +279,6 @@ def main() -> None:
                 run(min(max(1, n // repeats), 200))
             tracker.flush(60)
             posthog.flush()
-            # What start-up made stays out of the collector's way, as in a forked worker.
-            gc.collect()
-            gc.freeze()
             clock = SenderClock(tracker)
             queued = tracker.stats().queued
             result = measure(variants, n, repeats, between)
@@ -290,7 +286,6 @@ def main() -> None:
             # Each page view of the tracked case really went through the middleware.
             tracked = tracker.stats().queued - queued
             require(tracked >= n // repeats * repeats, f"{label}: {tracked} page views queued")
-            gc.unfreeze()
             out.extend(rows(label, result, sender_us))
             summary.append(targets(label, result, sender_us))
 
