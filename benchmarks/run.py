@@ -19,7 +19,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 TARGETS = "### Targets of issue 15"
 FULL = {
-    "Hot path: µs per request": ("hotpath.py", ["10000", "20", "delivering"]),
+    "Hot path: µs per request": ("hotpath.py", ["10000", "100", "delivering"]),
     "Core alone: µs per request": ("core.py", ["20000", "5"]),
     "Delivery throughput": ("delivery.py", ["50000", "2000"]),
     "Batch encoding": ("encode.py", ["50000", "5"]),

@@ -243,6 +243,90 @@ def test_a_body_flask_made_already_reaches_the_server_unwrapped(
     assert [h["title"] for h in api.hits] == ["Made", "Fed"]
 
 
+def test_extension_adds_no_per_request_hook(api: FakePirschAPI, closing: Any) -> None:
+    # Flask dispatches every after_request hook on every request, assets included (about a
+    # microsecond each); the extension learns whether a body is made from the WSGI result.
+    app = make_app(api, PIRSCH_SYNC=True)
+    Pirsch(app)
+    closing(app)
+    app.add_url_rule("/", "page", lambda: "<title>Made</title>")
+    assert app.test_client().get("/", headers=BROWSER_HEADERS).status_code == 200
+    assert not any(app.after_request_funcs.values())
+    assert not any(app.before_request_funcs.values())
+    assert [h["title"] for h in api.hits] == ["Made"]
+
+
+def test_the_body_served_decides_not_the_views(api: FakePirschAPI, closing: Any) -> None:
+    # An after_request hook of the app (or an error handler) may replace the view's response:
+    # what the server gets is what counts, made or streamed.
+    from flask import Response
+
+    from pirsch_middleware import event
+
+    app = make_app(api, PIRSCH_SYNC=True)
+    Pirsch(app)
+    closing(app)
+
+    def parts() -> Any:
+        yield b"<title>Late</title>"
+        event("Chunk")  # needs the request current while the server reads the body
+
+    app.add_url_rule("/made", "made", lambda: Response(parts(), mimetype="text/html"))
+    app.add_url_rule("/streamed", "streamed", lambda: "<title>Early</title>")
+
+    @app.after_request
+    def swap(response: Response) -> Response:
+        if response.is_streamed:
+            return Response("<title>Swapped</title>", mimetype="text/html")
+        return Response(parts(), mimetype="text/html")
+
+    kinds = {}
+    for path in ("/made", "/streamed"):
+        result = app.wsgi_app({**_environ(path), **VISITOR}, _start_response)
+        kinds[path] = type(iter(result)) is itertools.chain  # handed on at C speed
+        b"".join(result)
+        result.close()  # type: ignore[attr-defined]
+    assert kinds == {"/made": True, "/streamed": False}
+    assert [(r.kind, r.body.get("title")) for r in api.received] == [
+        ("hit", "Swapped"),
+        ("hit", "Late"),
+        ("event", None),
+    ]
+
+
+def test_a_response_class_of_its_own_keeps_events_in_its_body(
+    api: FakePirschAPI, closing: Any
+) -> None:
+    # A response class whose WSGI result is not Werkzeug's ClosingIterator: the body is treated
+    # as streamed (the request current for each chunk), which is right for either kind.
+    from flask import Response
+
+    from pirsch_middleware import event
+
+    class Bare(Response):
+        def get_app_iter(self, environ: Any) -> Any:
+            return self.iter_encoded()
+
+    app = make_app(api, PIRSCH_SYNC=True)
+    app.response_class = Bare
+    Pirsch(app)
+    closing(app)
+
+    def parts() -> Any:
+        yield "<title>Own</title>"
+        event("Chunk")
+        yield "<p>more</p>"
+
+    app.add_url_rule("/", "page", lambda: Bare(parts(), mimetype="text/html"))
+    response = app.test_client().get("/", headers=BROWSER_HEADERS, environ_base=VISITOR)
+    assert response.data == b"<title>Own</title><p>more</p>"
+    response.close()
+    assert [(r.kind, r.body.get("title")) for r in api.received] == [
+        ("hit", "Own"),
+        ("event", None),
+    ]
+
+
 def _environ(path: str) -> dict[str, Any]:
     from werkzeug.test import EnvironBuilder
 
