@@ -21,6 +21,7 @@ TARGETS = "### Targets of issue 15"
 FULL = {
     "Hot path: µs per request": ("hotpath.py", ["10000", "100", "delivering"]),
     "Core alone: µs per request": ("core.py", ["20000", "5"]),
+    "The floor of deciding on the request path": ("floor.py", ["20"]),
     "Delivery throughput": ("delivery.py", ["50000", "2000"]),
     "Batch encoding": ("encode.py", ["50000", "5"]),
     "Memory under outage": ("memory.py", ["1000000"]),
@@ -30,6 +31,7 @@ FULL = {
 QUICK = {
     "Hot path: µs per request": ("hotpath.py", ["50", "1", "delivering"]),
     "Core alone: µs per request": ("core.py", ["50", "1"]),
+    "The floor of deciding on the request path": ("floor.py", ["1"]),
     "Delivery throughput": ("delivery.py", ["500", "20"]),
     "Batch encoding": ("encode.py", ["500", "1"]),
     "Memory under outage": ("memory.py", ["1000"]),

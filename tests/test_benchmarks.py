@@ -22,7 +22,14 @@ def test_the_whole_suite_runs_and_writes_its_results(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     text = out.read_text()
-    headings = ("Hot path", "Delivery throughput", "Batch encoding", "Memory", "Latency under load")
+    headings = (
+        "Hot path",
+        "The floor of deciding",
+        "Delivery throughput",
+        "Batch encoding",
+        "Memory",
+        "Latency under load",
+    )
     for heading in headings:
         assert f"## {heading}" in text
     assert "| WSGI (Flask) | tracked page view |" in text
@@ -31,6 +38,7 @@ def test_the_whole_suite_runs_and_writes_its_results(tmp_path: Path) -> None:
     for framework in ("ASGI (Starlette)", "WSGI (Flask)", "Django sync", "Django async"):
         assert f"| {framework} | bare app, again (noise) |" in text
     assert "| pirsch_middleware, API stalled |" in text
+    assert "| skeleton, both later |" in text
     for framework in ("ASGI (Starlette)", "WSGI (Flask)", "Django sync"):
         assert f"| {framework} | least possible tracker |" in text
         assert f"| {framework} | posthog capture() per request |" in text
