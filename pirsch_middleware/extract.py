@@ -231,14 +231,16 @@ class Extractor:
             if known is not None and known[0] is self:  # its request's rules, then its record
                 return known[1]  # type: ignore[no-any-return]
             raw = headers.raw  # type: ignore[attr-defined]
-        get = raw.get
+        get, k = raw.get, reader.rules
+        # Straight-line (_RULE_HEADERS in order; a header added there without an index here makes
+        # _judge_visitor fail): two thirds of the time of map() over them.
         key = (
-            *map(get, reader.rules),
-            bool(get(reader.referer)),
-            bool(get(reader.encoding)),
-            reader.turbo in raw,
-            not raw.keys().isdisjoint(reader.partial),
-        )
+            get(k[0]), get(k[1]), get(k[2]), get(k[3]), get(k[4]), get(k[5]), get(k[6]),
+            get(k[7]), get(k[8]), get(k[9]), get(k[10]), get(k[11]), get(k[12]), get(k[13]),
+            get(k[14]), get(k[15]), get(k[16]), get(k[17]), get(k[18]), get(k[19]), get(k[20]),
+            get(k[21]), bool(get(reader.referer)), bool(get(reader.encoding)),
+            reader.turbo in raw, not raw.keys().isdisjoint(reader.partial),
+        )  # fmt: skip
         visitors = reader.visitors
         visitor = visitors.get(key)
         if visitor is None:
@@ -439,11 +441,12 @@ class Extractor:
         reader = self._readers.get(type(headers))
         if reader is None:
             return tuple(map(headers.get, self._names.draft))
-        values = map(headers.raw.get, reader.draft)  # type: ignore[attr-defined]
+        # Straight-line: a third of the time of map() and a loop; most of them are missing.
+        get = headers.raw.get  # type: ignore[attr-defined]
+        r, p, h, c, f, d, i, o = reader.draft
+        r, p, h, c, f, d, i, o = get(r), get(p), get(h), get(c), get(f), get(d), get(i), get(o)
         if type(headers) is not ASGIHeaders:
-            return tuple(values)
-        # Straight-line: half the time of a loop, and most of them are missing.
-        r, p, h, c, f, d, i, o = values
+            return r, p, h, c, f, d, i, o
         return (
             None if r is None else r.decode("latin-1"), None if p is None else p.decode("latin-1"),
             None if h is None else h.decode("latin-1"), None if c is None else c.decode("latin-1"),
