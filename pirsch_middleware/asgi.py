@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, cast
 from .context import RequestContext, _current, decorators_above, is_exempt, report_error
 from .errors import ConfigurationError
 from .pageview import merge_accept_ch
-from .request import RequestData, asgi_names, asgi_path, asgi_request
+from .request import RequestData, asgi_path, asgi_request
 from .settings import Settings, SettingsOptions
 from .snippet import MAX_BODY, SCRIPT, SnippetProxy, check_routes
 from .stats import RateLimitedLog, logger
@@ -69,14 +69,6 @@ class PirschMiddleware:
             if built is not None and tracker is None:
                 built.close(0)  # refused for its snippet_prefix: its sender is not needed
             self.tracker = Tracker(Settings(enabled=False, environ={}))
-        chosen = self.tracker.settings
-        # A should_track rule may read any header; otherwise only those the core reads are decoded.
-        names = None if chosen.should_track else asgi_names(chosen.extra_headers())
-
-        def from_scope(source: tuple[Scope, str]) -> RequestData:
-            return asgi_request(source[0], source[1], names)
-
-        self._from_scope = from_scope
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -93,7 +85,7 @@ class PirschMiddleware:
         try:
             path = asgi_path(scope)
             context = RequestContext(
-                self.tracker, scope.get("method", "GET"), path, self._from_scope, (scope, path)
+                self.tracker, scope.get("method", "GET"), path, _from_scope, (scope, path)
             )
         except Exception:
             report_error("the ASGI middleware")
@@ -153,6 +145,12 @@ async def _fail_startup(error: ConfigurationError, receive: Receive, send: Send)
         text = f"pirsch_middleware: {error}"
         await send({"type": "lifespan.startup.failed", "message": text})
     raise error
+
+
+def _from_scope(source: tuple[Scope, str]) -> RequestData:
+    """The request's data, when first needed: at response start for a possible page view, or
+    for an event."""
+    return asgi_request(*source)
 
 
 def _watch(context: RequestContext, send: Send, scope: Scope) -> Send:
@@ -268,7 +266,7 @@ async def _answer_snippet(
         endpoint = snippet.endpoint(asgi_path(scope))
         if endpoint is None:
             return False
-        request = asgi_request(scope, None, None)  # every header: If-None-Match too
+        request = asgi_request(scope)
         body = b""
         if snippet.wants_body(endpoint, request.method):
             chunks, size, more = [], 0, True

@@ -134,13 +134,22 @@ class IPResolver:
 
     def resolve(self, peer: str | None, headers: Mapping[str, str]) -> str | None:
         """The visitor's address, or ``None`` when neither peer nor header names one."""
+        if not self._header:
+            return parse_ip(peer) if peer else None
+        return self.resolve_values(peer, headers.get("x-forwarded-for"), headers.get(self._header))
+
+    def resolve_values(
+        self, peer: str | None, x_forwarded_for: str | None, value: str | None
+    ) -> str | None:
+        """:meth:`resolve` from the values of ``X-Forwarded-For`` and of :attr:`header` (each
+        ``None`` when absent): for a caller that has taken them already."""
         address = parse_ip(peer) if peer else None
         if not self._header:
             return address
-        counts, instead = self._admit(address, headers.get("x-forwarded-for"))
+        counts, instead = self._admit(address, x_forwarded_for)
         if not counts:
             return instead
-        found = self._walk(headers.get(self._header), self._hops, self._is_hop, self._header)
+        found = self._walk(value, self._hops, self._is_hop, self._header)
         return address if found is None else found
 
     def came_through(self, peer: str | None, x_forwarded_for: str | None) -> bool:

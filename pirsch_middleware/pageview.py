@@ -8,7 +8,6 @@ Unpoly mark their requests with headers of their own.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import NamedTuple
 
 __all__ = [
@@ -201,7 +200,7 @@ def merge_accept_ch(existing: str | None) -> str:
 
 class NavigationRules:
     """The rules on how a request was made: ``not_browser``, ``frame``, ``partial`` and
-    ``not_navigation`` of :data:`RULES`, judged from :meth:`key` (the extractor caches the
+    ``not_navigation`` of :data:`RULES`, judged by :meth:`judge` (the extractor caches the
     verdict together with the visitor's, keyed by the values of both)."""
 
     #: The headers whose values the rules read (in :meth:`judge`'s order); for ``Referer``,
@@ -230,20 +229,6 @@ class NavigationRules:
         self._track_frames = track_frames
         self._check_browser = check_browser
 
-    def presence(self, headers: Mapping[str, str]) -> tuple[bool, bool, bool, bool, bool]:
-        """What :meth:`judge` needs besides the values of :attr:`HEADERS`: whether ``Referer``,
-        ``Accept-Language``, ``Accept-Encoding``, ``X-Turbo-Request-Id`` and a partial header
-        came. An empty one is missing, as for the Pirsch server (Go's ``Header.Get(name) ==
-        ""``)."""
-        get = headers.get
-        return (
-            bool(get("referer")),
-            bool(get("accept-language")),
-            bool(get("accept-encoding")),
-            "x-turbo-request-id" in headers,
-            not headers.keys().isdisjoint(self.partial),
-        )
-
     def judge(
         self,
         mode: str | None,
@@ -260,7 +245,9 @@ class NavigationRules:
         partial: bool,
     ) -> str | None:
         """Why a request is no page view by how it was made, or ``None``: the values of
-        :attr:`HEADERS`, then :meth:`presence`."""
+        :attr:`HEADERS`, then whether ``Referer``, ``Accept-Language``, ``Accept-Encoding``,
+        ``X-Turbo-Request-Id`` and a header of :attr:`partial` came. An empty one is missing, as
+        for the Pirsch server (Go's ``Header.Get(name) == ""``), but for the last two."""
         mode = mode and mode.strip().lower()
         dest = dest and dest.strip().lower()
         if self._check_browser and (

@@ -8,20 +8,19 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, quote_from_bytes
 
+from .headers import ASGIHeaders, EnvironHeaders
+
 __all__ = [
     "HEADERS_READ",
     "PATH_SAFE",
     "SAFE_PATH",
     "RequestData",
-    "asgi_names",
     "asgi_path",
     "asgi_raw_path",
     "asgi_request",
-    "environ_keys",
     "environ_path",
     "environ_raw_path",
     "environ_request",
-    "header_names",
     "join_headers",
 ]
 
@@ -33,9 +32,8 @@ PATH_SAFE = "/:@!$&'()*+,;=%[]\\^|"
 #: "_.-~"): escaping it changes nothing, so the escaping is skipped.
 SAFE_PATH = re.compile(r"[A-Za-z0-9/:@!$&'()*+,;=\-._~%\[\]\\^|]*\Z")
 
-#: The request headers the core reads: :attr:`RequestData.headers` carries these plus the header
-#: the chosen ``proxy`` reads and the ``partial_headers`` (every header when a ``should_track`` rule
-#: is set: it may read any).
+#: The request headers the core reads, besides the header the chosen ``proxy`` reads and the
+#: ``partial_headers`` (:attr:`RequestData.headers` has every header the request came with).
 HEADERS_READ: tuple[str, ...] = (
     "user-agent",
     "accept-language",
@@ -81,7 +79,9 @@ HEADERS_READ: tuple[str, ...] = (
 class RequestData:
     """One HTTP request as the core sees it, whatever the framework.
 
-    ``headers`` maps lower-case names to values, repeated headers joined with ``", "``;
+    ``headers`` maps lower-case names to values, repeated headers joined with ``", "`` (from an
+    adapter, a read-only view that decodes a value when it is read: see
+    :mod:`~pirsch_middleware.headers`);
     ``path`` is the decoded path without the query (what ``exclude_paths`` match); ``query`` is
     the raw query string without ``?`` (its bytes as latin-1, as PEP 3333 has it); ``peer`` is
     the address of the connected client (``None`` when unknown, as ASGI allows); ``raw_path`` is
@@ -109,19 +109,6 @@ def join_headers(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
         else:
             headers[key] = value
     return headers
-
-
-def header_names(extra_headers: Iterable[str] = ()) -> tuple[str, ...]:
-    """:data:`HEADERS_READ` plus ``extra_headers`` (what the chosen ``proxy`` and
-    ``partial_headers`` read), lower-case."""
-    return tuple(dict.fromkeys([*HEADERS_READ, *(h.lower() for h in extra_headers)]))
-
-
-def environ_keys(extra_headers: Iterable[str] = ()) -> tuple[tuple[str, str], ...]:
-    """``(environ key, header name)`` for every header the core reads, plus ``extra_headers``."""
-    return tuple(
-        ("HTTP_" + name.upper().replace("-", "_"), name) for name in header_names(extra_headers)
-    )
 
 
 def environ_path(environ: Mapping[str, Any]) -> str:
@@ -175,32 +162,16 @@ def _with_root(raw: bytes, root: str) -> bytes:
 
 
 def environ_request(
-    environ: Mapping[str, Any],
-    keys: tuple[tuple[str, str], ...] | None,
-    *,
-    path: str | None = None,
-    scheme: str | None = None,
+    environ: Mapping[str, Any], *, path: str | None = None, scheme: str | None = None
 ) -> RequestData:
     """A :class:`RequestData` from a WSGI environ (or Django's ``request.META``).
 
-    Only the headers named in ``keys`` (see :func:`environ_keys`) are copied: looking up two dozen
-    keys is cheaper than walking every CGI variable of every request; ``None`` copies every
-    header. ``path`` and ``scheme`` override what the environ says, for frameworks that already
-    decoded them.
+    Its headers are a view of ``environ`` (:class:`~pirsch_middleware.headers.EnvironHeaders`),
+    read when needed: a caller whose app may change the environ passes a copy (the WSGI adapter
+    copies it as it arrives). ``path`` and ``scheme`` override what the environ says, for
+    frameworks that already decoded them.
     """
     get = environ.get
-    if keys is None:
-        headers = {
-            key[5:].lower().replace("_", "-"): value
-            for key, value in environ.items()
-            if key.startswith("HTTP_") and isinstance(value, str)
-        }
-    else:
-        headers = {}
-        for key, name in keys:
-            value = get(key)
-            if value is not None:
-                headers[name] = value
     host = get("HTTP_HOST")
     if not host:
         host = str(get("SERVER_NAME", ""))
@@ -214,7 +185,7 @@ def environ_request(
         environ_path(environ) if path is None else path,
         str(get("QUERY_STRING", "")),
         get("REMOTE_ADDR") or None,
-        headers,
+        EnvironHeaders(environ),
         environ_raw_path(environ),
     )
 
@@ -234,48 +205,17 @@ def asgi_path(scope: Mapping[str, Any]) -> str:
     return path
 
 
-def asgi_names(extra_headers: Iterable[str] = ()) -> dict[bytes, str]:
-    """Raw name to header name for what :func:`asgi_request` decodes: the headers the core
-    reads, plus ``extra_headers``."""
-    return {name.encode("latin-1"): name for name in ("host", *header_names(extra_headers))}
-
-
-_ASGI_NAMES = asgi_names()
-
-
-def asgi_request(
-    scope: Mapping[str, Any],
-    path: str | None = None,
-    names: Mapping[bytes, str] | None = _ASGI_NAMES,
-) -> RequestData:
+def asgi_request(scope: Mapping[str, Any], path: str | None = None) -> RequestData:
     """A :class:`RequestData` from an ASGI HTTP scope (``path`` as :func:`asgi_path` gave it).
 
-    Only the headers in ``names`` (see :func:`asgi_names`) are decoded; ``None`` decodes all.
+    Its headers are a view of the scope's (:class:`~pirsch_middleware.headers.ASGIHeaders`),
+    decoded when read.
     """
-    raw = scope.get("headers") or ()
-    if names is None:
-        return _asgi_data(
-            scope, path, join_headers((n.decode("latin-1"), v.decode("latin-1")) for n, v in raw)
-        )
-    headers: dict[str, str] = {}
-    get = names.get
-    for name, value in raw:
-        found = get(name)
-        if found is None:
-            # Servers send lower-case names (the ASGI spec asks for it); others are lowered first.
-            if name.islower():
-                continue
-            found = get(name.lower())
-            if found is None:
-                continue
-        text = value.decode("latin-1")
-        headers[found] = f"{headers[found]}, {text}" if found in headers else text
-    return _asgi_data(scope, path, headers)
-
-
-def _asgi_data(scope: Mapping[str, Any], path: str | None, headers: dict[str, str]) -> RequestData:
-    host = headers.get("host")
-    if not host:
+    headers = ASGIHeaders.of(scope.get("headers") or ())
+    value = headers.raw.get(b"host")
+    if value:
+        host = value.decode("latin-1")
+    else:
         server = scope.get("server")
         if not server:
             host = ""

@@ -413,7 +413,7 @@ class Settings:
 
     @property
     def forwarding_headers(self) -> tuple[str, ...]:
-        """The header the chosen ``proxy`` reads, for the adapters to copy (none for ``"none"``)."""
+        """The header the chosen ``proxy`` reads (none for ``"none"``)."""
         header = self.preset().header
         return (header,) if header else ()
 
@@ -442,11 +442,6 @@ class Settings:
                     network = ipaddress.IPv4Network((mapped, network.prefixlen - 96))
             networks.append(network)
         return tuple(networks)
-
-    def extra_headers(self) -> tuple[str, ...]:
-        """The configured request headers the core reads beyond ``HEADERS_READ``:
-        the header the chosen ``proxy`` reads and ``partial_headers``."""
-        return (*self.forwarding_headers, *self.partial_headers)
 
     @classmethod
     def option_names(cls) -> frozenset[str]:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from .context import RequestContext, _current, report_error
 from .pageview import CLIENT_HINTS, merge_accept_ch
-from .request import RequestData, environ_keys, environ_path, environ_request
+from .request import RequestData, environ_path, environ_request
 from .settings import Settings, SettingsOptions
 from .snippet import MAX_BODY, Answer, SnippetProxy
 from .tracker import Tracker
@@ -46,16 +46,6 @@ class PirschMiddleware:
         self.tracker = tracker if tracker is not None else Tracker(settings, **options)
         #: The first-party snippet proxy (``None`` with ``snippet="off"``).
         self.snippet = SnippetProxy.of(self.tracker)
-        chosen = self.tracker.settings
-        # A should_track rule may read any header; otherwise only those the core reads are copied.
-        keys = None if chosen.should_track else environ_keys(chosen.extra_headers())
-
-        # Built from the environ as it was when the request arrived (the app may change it), when
-        # first needed: at response start for a possible page view, or for an event.
-        def from_environ(source: tuple[WSGIEnvironment, str]) -> RequestData:
-            return environ_request(source[0], keys, path=source[1])
-
-        self._from_environ = from_environ
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         if self.snippet is not None:
@@ -70,7 +60,7 @@ class PirschMiddleware:
                 self.tracker,
                 environ.get("REQUEST_METHOD", "GET"),
                 path,
-                self._from_environ,
+                _from_environ,
                 (environ, path),
             )
             if context.skip_reason is None:
@@ -122,13 +112,20 @@ class PirschMiddleware:
             _current.reset(token)
 
 
+def _from_environ(source: tuple[WSGIEnvironment, str]) -> RequestData:
+    """The request's data, from the environ as it was when the request arrived (the app may
+    change it), when first needed: at response start for a possible page view, or for an
+    event."""
+    return environ_request(source[0], path=source[1])
+
+
 def _answer_snippet(snippet: SnippetProxy, environ: WSGIEnvironment) -> Answer | None:
     """The answer to a request of the snippet, or ``None`` for the app's requests."""
     try:
         endpoint = snippet.endpoint(environ_path(environ))
         if endpoint is None:
             return None
-        request = environ_request(environ, None)  # every header: If-None-Match too
+        request = environ_request(environ)
         body = b""
         if snippet.wants_body(endpoint, request.method):
             length = int(environ.get("CONTENT_LENGTH") or 0)

@@ -367,7 +367,7 @@ def test_visitors_are_judged_once_and_the_cache_stays_bounded() -> None:
         assert isinstance(built, Hit)
         seen.append((built.user_agent, built.accept_language))
     assert seen[-1] == (f"Mozilla/5.0 Browser/{_MAX_CACHED + 49}", f"l{(_MAX_CACHED + 49) % 7}")
-    assert len(ex._visitors) <= _MAX_CACHED
+    assert len(ex._names.visitors) <= _MAX_CACHED
     # The same visitor again, after the cache started over, is judged the same.
     assert ex.request_skip(request(user_agent=GOOGLEBOT)) == "bot"
     assert ex.request_skip(request(user_agent=GOOGLEBOT)) == "bot"
@@ -400,7 +400,7 @@ def test_huge_distinct_header_values_are_judged_but_not_kept_in_the_caches() -> 
     assert kept < 2_000_000, f"{kept:,} bytes kept"
     # Ordinary values are still remembered.
     assert ex.request_skip(request()) is None
-    assert ex._visitors
+    assert ex._names.visitors
 
 
 def test_a_prefetch_skips_the_page_view_but_not_the_visitors_events() -> None:

@@ -29,7 +29,6 @@ from pirsch_middleware.request import (  # noqa: E402
     RequestData,
     asgi_path,
     asgi_request,
-    environ_keys,
     environ_request,
 )
 from pirsch_middleware.testing import capture  # noqa: E402
@@ -101,7 +100,7 @@ def test_url_is_the_path_and_query_as_sent_in_asgi_and_wsgi(
     raw: bytes, query: bytes, expected: str
 ) -> None:
     assert url_of(asgi_request(scope(raw, query))) == expected
-    request = environ_request(environ(raw, query), environ_keys())
+    request = environ_request(environ(raw, query))
     assert url_of(request) == expected
 
 
@@ -113,13 +112,13 @@ def test_excluded_paths_match_the_decoded_path() -> None:
 
 
 def test_wsgi_without_request_uri_escapes_the_path_bytes() -> None:
-    request = environ_request(environ(b"/caf%E9", uri=False), environ_keys())
+    request = environ_request(environ(b"/caf%E9", uri=False))
     assert url_of(request) == "https://example.com/caf%E9"
 
 
 def test_absolute_form_request_uri_is_reduced_to_its_path() -> None:
     env = environ(b"/p", REQUEST_URI="http://example.com/p%2Fq?x=1")
-    assert url_of(environ_request(env, environ_keys())) == "https://example.com/p%2Fq"
+    assert url_of(environ_request(env)) == "https://example.com/p%2Fq"
 
 
 @pytest.mark.parametrize(
@@ -165,7 +164,7 @@ def test_bad_international_host_is_bad_host() -> None:
 def test_mount_prefix_is_matched_by_whole_segments(root: str, raw: bytes, expected: str) -> None:
     request = asgi_request(scope(raw, root_path=root))
     assert url_of(request) == "https://example.com" + expected
-    wsgi = environ_request(environ(raw, SCRIPT_NAME=root.rstrip("/")), environ_keys())
+    wsgi = environ_request(environ(raw, SCRIPT_NAME=root.rstrip("/")))
     assert url_of(wsgi) == "https://example.com" + expected
     assert asgi_path(scope(raw, root_path=root)) == expected
 

@@ -14,12 +14,7 @@ from pirsch_middleware.asgi import end_lifespan
 from pirsch_middleware.context import RequestContext, _current, report_error
 from pirsch_middleware.errors import ConfigurationError
 from pirsch_middleware.pageview import merge_accept_ch
-from pirsch_middleware.request import (
-    RequestData,
-    asgi_raw_path,
-    environ_keys,
-    environ_request,
-)
+from pirsch_middleware.request import RequestData, asgi_raw_path, environ_request
 from pirsch_middleware.snippet import MAX_BODY, SCRIPT, Answer, SnippetProxy, check_routes
 from pirsch_middleware.stats import logger
 from pirsch_middleware.title import TITLE_WINDOW
@@ -53,10 +48,7 @@ def tracker_for(value: object) -> tuple[Tracker, _Build]:
                 check_routes(snippet, _resolve, "the URLconf")
         except ConfigurationError as error:
             raise ImproperlyConfigured(describe(error)) from error
-        chosen = tracker.settings
-        # A should_track rule may read any header; otherwise only those the core reads are copied.
-        build = _Build(None if chosen.should_track else environ_keys(chosen.extra_headers()))
-        build.snippet = snippet
+        build = _Build(snippet)
         if len(_trackers) >= _KEEP:
             _, old, _ = _trackers.pop(next(iter(_trackers)))
             # Deliver what the old tracker holds without making this request wait.
@@ -184,14 +176,13 @@ class _Build:
     """Makes the RequestData of a Django request from its META, when first needed; holds the
     tracker's snippet proxy."""
 
-    __slots__ = ("keys", "snippet")
+    __slots__ = ("snippet",)
 
-    def __init__(self, keys: tuple[tuple[str, str], ...] | None) -> None:
-        self.keys = keys
-        self.snippet: SnippetProxy | None = None
+    def __init__(self, snippet: SnippetProxy | None) -> None:
+        self.snippet = snippet
 
     def __call__(self, request: Any) -> RequestData:
-        data = environ_request(request.META, self.keys, path=request.path, scheme=request.scheme)
+        data = environ_request(request.META, path=request.path, scheme=request.scheme)
         scope = getattr(request, "scope", None)
         if isinstance(scope, dict):
             # Under ASGI, META holds Django's decoding; the URL wants what the client sent.
@@ -226,7 +217,7 @@ def _snippet_request(
         endpoint = proxy.endpoint(request.path)
         if endpoint is None:
             return None
-        data = _Build(None)(request)  # every header: If-None-Match too
+        data = build(request)
         body = _body(request) if proxy.wants_body(endpoint, data.method) else b""
         return proxy, endpoint, data, body
     except Exception:
