@@ -1,15 +1,14 @@
 """Request to record: what is a page view, and the fields Pirsch needs from it.
 
-The :class:`Extractor` holds the route rules (method, ``exclude_paths``), the response rules
-(status, content type, the snippet's events a response stands for) and the records' assembly; it
-asks :class:`~pirsch_middleware.header_rules.HeaderRules` what the headers say and
+The :class:`Extractor` holds the route rules (the method, and ``exclude_paths`` as
+:class:`~pirsch_middleware.paths.ExcludedPaths` matches them), the response rules (status,
+content type, the snippet's events a response stands for) and the records' assembly; it asks
+:class:`~pirsch_middleware.header_rules.HeaderRules` what the headers say and
 :class:`~pirsch_middleware.url.PageURL` for the page's URL.
 """
 
 from __future__ import annotations
 
-import fnmatch
-import re
 from collections.abc import Callable, Mapping
 from sys import intern
 from typing import Any
@@ -18,6 +17,7 @@ from ._time import format_time
 from .header_rules import MAX_HEADER, HeaderRules, shared
 from .ip import IPResolver
 from .pageview import DOWNLOAD_EVENT, NOT_FOUND_EVENT, RULES
+from .paths import ExcludedPaths
 from .records import MAX_TITLE, Event, Hit, Session
 from .request import RequestData
 from .settings import Settings
@@ -66,26 +66,9 @@ class Extractor:
         self.response_events = settings.not_found_event or settings.download_event
         self._should_track = settings.should_track
         self._disable_bot_filter = settings.disable_bot_filter
-        # Most globs are a whole path, a prefix or a suffix: set and str methods answer those
-        # several times faster than one regular expression of them all would.
-        exact, prefixes, suffixes, other = set(), [], [], []
-        for glob in (p for p in settings.exclude_paths if isinstance(p, str)):
-            if glob.endswith("/"):
-                glob += "*"
-            wild = [i for i, char in enumerate(glob) if char in "*?["]
-            if not wild:
-                exact.add(glob)
-            elif wild == [len(glob) - 1] and glob[-1] == "*":
-                prefixes.append(glob[:-1])
-            elif wild == [0] and glob[0] == "*":
-                suffixes.append(glob[1:])
-            else:
-                other.append(fnmatch.translate(glob))
-        self._exact = frozenset(exact)
-        self._prefixes, self._suffixes = tuple(prefixes), tuple(suffixes)
-        self._glob = re.compile("|".join(other)).match if other else None
-        regexes = [p for p in settings.exclude_paths if isinstance(p, re.Pattern)]
-        self._regexes = tuple(r.search for r in regexes)
+        self._excluded_paths = ExcludedPaths(settings.exclude_paths)
+        #: Whether ``exclude_paths`` names a path (decoded, without the query).
+        self.path_excluded = self._excluded_paths.match
 
     @property
     def resolver(self) -> IPResolver:
@@ -101,7 +84,7 @@ class Extractor:
         it before they copy any header, so an asset costs next to nothing."""
         if method != "GET":
             return "method"
-        if self.path_excluded(path):
+        if self._excluded_paths.match(path):  # every request: see the note in __init__
             return "excluded_path"
         return None
 
@@ -119,15 +102,6 @@ class Extractor:
         if reason is None and self._should_track is not None and not self._should_track(request):
             return "should_track"
         return reason
-
-    def path_excluded(self, path: str) -> bool:
-        """Whether ``exclude_paths`` names this path."""
-        if path in self._exact or path.startswith(self._prefixes) or path.endswith(self._suffixes):
-            return True
-        if self._glob is not None and self._glob(path):
-            return True
-        # The emptiness test spares the generator on every request without regexes.
-        return bool(self._regexes) and any(search(path) for search in self._regexes)
 
     def response_skip(self, status: int, content_type: str | None) -> str | None:
         """Why this response is no page view: a redirect, an error, or not an HTML page. A ``304``
