@@ -5,18 +5,7 @@ from __future__ import annotations
 from ._version import __version__
 from .async_client import AsyncPirschClient
 from .client import PirschClient
-from .context import (
-    OutsideRequestError,
-    current_request,
-    event,
-    exempt,
-    keep_alive,
-    set_tags,
-    set_title,
-    skip_page_view,
-    track_event,
-    tracked_request,
-)
+from .context import OutsideRequestError, current_request, tracked_request
 from .destinations import Destination
 from .errors import ConfigurationError, PirschError
 from .explain import Verdict, request_from_url
@@ -33,6 +22,15 @@ from .settings import (
 )
 from .stats import Stats
 from .tracker import Tracker, trackers
+from .views import (
+    event,
+    exempt,
+    keep_alive,
+    set_tags,
+    set_title,
+    skip_page_view,
+    track_event,
+)
 
 __all__ = [
     "DEFAULT_DOWNLOAD_EXTENSIONS",

@@ -7,7 +7,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import TYPE_CHECKING, Any, cast
 
-from .context import RequestContext, _current, decorators_above, is_exempt, report_error
+from .context import RequestContext, _current, report_error
 from .errors import ConfigurationError
 from .pageview import merge_accept_ch
 from .request import RequestData, asgi_path, asgi_request
@@ -15,6 +15,7 @@ from .settings import Settings, SettingsOptions
 from .snippet import MAX_BODY, SCRIPT, SnippetProxy, check_routes
 from .stats import RateLimitedLog, logger
 from .tracker import Tracker
+from .views import decorators_above, is_exempt
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack

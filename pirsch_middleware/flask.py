@@ -11,13 +11,14 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect
 from werkzeug.wrappers import Response
 
-from .context import _current, exempt, outermost, report_error
+from .context import _current, report_error
 from .errors import ConfigurationError
 from .settings import Settings, SettingsOptions
 from .snippet import check_routes
 from .snippet_tag import snippet_tag
 from .stats import logger
 from .tracker import Tracker
+from .views import exempt, outermost
 from .wsgi import PirschMiddleware
 
 if TYPE_CHECKING:

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from pirsch_middleware import Event, Hit, RequestData, Session
-from pirsch_middleware.extract import _MAX_CACHED, Extractor
+from pirsch_middleware.extract import Extractor
+from pirsch_middleware.header_rules import MAX_VISITORS
 
 from .conftest import BROWSER_HEADERS, CHROME, request, settings
 
@@ -360,21 +361,21 @@ GOOGLEBOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.
 def test_visitors_are_judged_once_and_the_cache_stays_bounded() -> None:
     ex = Extractor(settings())
     seen = []
-    for i in range(_MAX_CACHED + 50):
+    for i in range(MAX_VISITORS + 50):
         built = ex.hit(
             request(user_agent=f"Mozilla/5.0 Browser/{i}", accept_language=f"l{i % 7}"), T
         )
         assert isinstance(built, Hit)
         seen.append((built.user_agent, built.accept_language))
-    assert seen[-1] == (f"Mozilla/5.0 Browser/{_MAX_CACHED + 49}", f"l{(_MAX_CACHED + 49) % 7}")
-    assert len(ex._names.visitors) <= _MAX_CACHED
+    assert seen[-1] == (f"Mozilla/5.0 Browser/{MAX_VISITORS + 49}", f"l{(MAX_VISITORS + 49) % 7}")
+    assert len(ex._header_rules._names.visitors) <= MAX_VISITORS
     # The same visitor again, after the cache started over, is judged the same.
     assert ex.request_skip(request(user_agent=GOOGLEBOT)) == "bot"
     assert ex.request_skip(request(user_agent=GOOGLEBOT)) == "bot"
 
 
 def test_huge_distinct_header_values_are_judged_but_not_kept_in_the_caches() -> None:
-    # Each cache holds at most _MAX_CACHED keys, but a key holds what the visitor sent: a server
+    # Each cache holds at most 2,048 keys, but a key holds what the visitor sent: a server
     # without a header size limit would let 2,048 distinct 64 KiB values each stay in memory.
     ex = Extractor(settings())
     huge = 65_536
@@ -400,7 +401,7 @@ def test_huge_distinct_header_values_are_judged_but_not_kept_in_the_caches() -> 
     assert kept < 2_000_000, f"{kept:,} bytes kept"
     # Ordinary values are still remembered.
     assert ex.request_skip(request()) is None
-    assert ex._names.visitors
+    assert ex._header_rules._names.visitors
 
 
 def test_a_prefetch_skips_the_page_view_but_not_the_visitors_events() -> None:
