@@ -65,9 +65,17 @@ class Delivery:
         self.lost = 0
         #: Records of the batch being delivered; 0 once close() gave up on it (and counted it).
         self.in_flight = 0
+        self._flight_lock = threading.Lock()
         self.dropped = Counts()
         self._reported: dict[str, int] = {}
         self._last_report = 0.0
+
+    def take_in_flight(self) -> int:
+        """The records in flight, for one caller only: the worker at the deadline and close()
+        giving up on the worker may both reach for the same batch, which is counted once."""
+        with self._flight_lock:
+            count, self.in_flight = self.in_flight, 0
+        return count
 
     def close_by(self, deadline: float | None) -> None:
         """From now on, deliver as close() must: retry until shortly before ``deadline``."""
@@ -86,7 +94,9 @@ class Delivery:
             while True:
                 left = self.time_left()
                 if left is not None and left <= 0:
-                    self.drop(len(batch), "shutdown")
+                    count = self.take_in_flight()  # 0: close() gave up on it and counted it
+                    if count:
+                        self.drop(count, "shutdown")
                     return
                 try:
                     self.post(kind, batch, left)
@@ -109,9 +119,11 @@ class Delivery:
                     return
                 except Exception:
                     logger.exception(self.says + "could not send %d records", len(batch))
-                    self.drop(len(batch), "error")
+                    count = self.take_in_flight()
+                    if count:
+                        self.drop(count, "error")
                     return
-                if self.in_flight:  # else close() gave up on it and counted it as dropped
+                if self.take_in_flight():  # else close() gave up on it and counted it as dropped
                     self.sent += len(batch)
                 return
         finally:

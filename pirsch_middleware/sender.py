@@ -341,8 +341,7 @@ class Sender:
     def _abandon(self) -> None:
         """At the deadline: count what is in flight and queued as dropped (``shutdown``), and
         release whoever waits in flush()."""
-        left = self._delivery.in_flight
-        self._delivery.in_flight = 0
+        left = self._delivery.take_in_flight()
         queue = self._queue
         while queue:
             try:

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from pirsch_middleware import Tracker
+from pirsch_middleware.sender import Sender
 from pirsch_middleware.testing import FakePirschAPI, Reply
 
 from .conftest import request
@@ -537,3 +538,33 @@ def test_request_started_during_close_ends_by_the_deadline(
     assert tracker.close(timeout=1.0)  # the request's own timeout is cut to what is left
     assert time.monotonic() - started < 1.8
     assert tracker.stats().dropped == {"shutdown": 10}
+
+
+def test_a_batch_close_gave_up_on_is_not_counted_again_by_its_worker(
+    api: FakePirschAPI, make_tracker: MakeTracker
+) -> None:
+    """close() gives up on a worker that is slow past the deadline (here: in a retry pause) and
+    counts its batch; the worker, going on past the deadline, must not count it again. Under
+    load the two met: 6 dropped for 3 records. The pause is where the machine was slow."""
+    api.fail_next(Reply(503))
+    tracker = make_tracker(api, batch_size=3, flush_interval=60)
+    sender = tracker._sender
+    assert isinstance(sender, Sender)  # one dashboard
+    delivery = sender._delivery
+    paused = threading.Event()
+
+    def pause(seconds: float) -> None:
+        delivery.close_by(time.monotonic() - 1.0)  # the deadline passed meanwhile ...
+        sender._abandon()  # ... and close() gave up on this worker and counted its batch
+        paused.set()
+
+    delivery._pause = pause  # type: ignore[method-assign]
+    track(tracker, 3)
+    assert paused.wait(5)
+    deadline = time.monotonic() + 5
+    while delivery.in_flight or tracker.stats().pending:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    time.sleep(0.2)  # the worker returned from deliver(): nothing more is counted after this
+    assert tracker.stats().dropped == {"shutdown": 3}
+    assert tracker.stats().sent == 0
