@@ -51,6 +51,16 @@ class HeaderView(Mapping[str, str]):
         shown = {name: value if name in _SHOWN else "..." for name, value in self.items()}
         return f"{type(self).__name__}({shown!r})"
 
+    # Each form answers get(); the rest of the mapping reads through it.
+    def __getitem__(self, name: str) -> str:
+        value: str | None = self.get(name)
+        if value is None:
+            raise KeyError(name)
+        return value
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self.get(name) is not None
+
 
 class ASGIHeaders(HeaderView):
     """The headers of an ASGI scope over ``dict(scope["headers"])``: bytes names to bytes
@@ -72,12 +82,6 @@ class ASGIHeaders(HeaderView):
             raw = _checked(raw, pairs)
         return cls(raw)
 
-    def __getitem__(self, name: str) -> str:
-        value: str | None = self.get(name)
-        if value is None:
-            raise KeyError(name)
-        return value
-
     def get(self, name: object, default: Any = None) -> Any:
         if not isinstance(name, str):
             return default
@@ -86,9 +90,6 @@ class ASGIHeaders(HeaderView):
         except UnicodeError:  # no header name
             return default
         return default if value is None else value.decode("latin-1")
-
-    def __contains__(self, name: object) -> bool:
-        return self.get(name) is not None
 
     def __iter__(self) -> Iterator[str]:
         return (name.decode("latin-1") for name in self.raw)
@@ -138,20 +139,11 @@ class EnvironHeaders(HeaderView):
 
     __slots__ = ()
 
-    def __getitem__(self, name: str) -> str:
-        value: str | None = self.get(name)
-        if value is None:
-            raise KeyError(name)
-        return value
-
     def get(self, name: object, default: Any = None) -> Any:
         if not isinstance(name, str) or "_" in name or name != name.lower():
             return default
         value = self.raw.get(environ_key(name))
         return value if isinstance(value, str) else default
-
-    def __contains__(self, name: object) -> bool:
-        return self.get(name) is not None
 
     def __iter__(self) -> Iterator[str]:
         return (
