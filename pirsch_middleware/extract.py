@@ -197,8 +197,8 @@ class Extractor:
 
     def session(self, request: RequestData, time: float) -> Session | str:
         """The session keep-alive for a request, or the reason it cannot be built."""
-        values = self._header_rules.values(request.headers)
-        ip = self._ip.resolve_values(request.peer, values[4], values[-1])
+        *_, forwarded_for, _, _, own = self._header_rules.values(request.headers)
+        ip = self._ip.resolve_values(request.peer, forwarded_for, own)
         if ip is None:
             return "no_ip"
         return Session(
